@@ -1,0 +1,5 @@
+import { CaplabError } from '../errors.ts';
+
+export async function run(_args: string[]): Promise<number> {
+  throw new CaplabError('not-built', 'caplab cluster is not built yet.');
+}

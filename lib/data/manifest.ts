@@ -1,0 +1,128 @@
+/**
+ * The dataset format: a folder with `manifest.json` and float32 `.npy` shards. This file is the
+ * contract every stage reads; change `SCHEMA_VERSION` when it changes shape.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { CaplabError } from '../errors.ts';
+import { readNpyHeader, sha256File } from './npy.ts';
+
+export const SCHEMA_VERSION = 1;
+
+export type Split = 'train' | 'validation' | 'test';
+export const SPLITS: readonly Split[] = ['train', 'validation', 'test'];
+
+export interface ShardFile {
+  /** File name inside the dataset folder. */
+  file: string;
+  sha256: string;
+  bytes: number;
+}
+
+export interface Shard {
+  split: Split;
+  rows: number;
+  /** float32, shape (rows, features). */
+  x: ShardFile;
+  /** float32, shape (rows,): the next-day return. */
+  y: ShardFile;
+  /** int32, shape (rows, 2): ticker id and day index of each row, for plots and checks. */
+  meta?: ShardFile;
+}
+
+export interface Manifest {
+  schemaVersion: number;
+  kind: 'caplab-dataset';
+  /** How the data came to be. `seed` and `scale` are set for synthetic data. */
+  source: {
+    type: 'synthetic' | 'csv';
+    seed?: number;
+    scale?: number;
+    tickers: number;
+    days: number;
+    files?: string[];
+  };
+  features: string[];
+  target: string;
+  rows: { train: number; validation: number; test: number; total: number };
+  /** Dates (YYYY-MM-DD): train rows are before `validationStart`, test rows from `testStart`. */
+  split: { firstDate: string; validationStart: string; testStart: string; lastDate: string };
+  shards: Shard[];
+  bytes: number;
+  createdAt: string;
+  generator: { name: string; version: string };
+}
+
+export const MANIFEST_FILE = 'manifest.json';
+
+/** Reads and checks a manifest's shape (not the shard contents: see `verifyDataset`). */
+export async function readManifest(dir: string): Promise<Manifest> {
+  const path = join(dir, MANIFEST_FILE);
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    throw new CaplabError('dataset-missing', `No dataset at ${dir} (cannot read ${path}).`, {
+      hint: 'Create one with `caplab data generate --scale 1 --out ' + dir + '`.',
+      cause: e,
+    });
+  }
+  let m: Manifest;
+  try {
+    m = JSON.parse(text) as Manifest;
+  } catch (e) {
+    throw new CaplabError('manifest-invalid', `${path} is not valid JSON.`, { hint: 'Regenerate the dataset.', cause: e });
+  }
+  if (m.kind !== 'caplab-dataset' || typeof m.schemaVersion !== 'number') {
+    throw new CaplabError('manifest-invalid', `${path} is not a caplab dataset manifest.`);
+  }
+  if (m.schemaVersion !== SCHEMA_VERSION) {
+    throw new CaplabError('manifest-version', `${path} has schema version ${m.schemaVersion}; this caplab reads ${SCHEMA_VERSION}.`, {
+      hint: 'Regenerate the dataset with this version of caplab.',
+    });
+  }
+  return m;
+}
+
+/** Rows of one split, summed over its shards. */
+export function splitRows(m: Manifest, split: Split): number {
+  return m.shards.filter((s) => s.split === split).reduce((a, s) => a + s.rows, 0);
+}
+
+/**
+ * Checks every shard: present, not truncated, shape matching the manifest and, unless
+ * `checksums` is false, the sha256 the manifest recorded.
+ */
+export async function verifyDataset(dir: string, options: { checksums?: boolean } = {}): Promise<Manifest> {
+  const m = await readManifest(dir);
+  const checksums = options.checksums ?? true;
+  for (const shard of m.shards) {
+    for (const [role, f] of [['x', shard.x], ['y', shard.y], ['meta', shard.meta]] as const) {
+      if (!f) continue;
+      const path = join(dir, f.file);
+      const header = await readNpyHeader(path).catch((e: unknown) => {
+        if (e instanceof CaplabError) throw e;
+        throw new CaplabError('shard-missing', `Shard ${path} listed in the manifest is missing.`, {
+          hint: 'The dataset folder is incomplete; regenerate it.',
+          cause: e,
+        });
+      });
+      const rows = header.shape[0];
+      const width = role === 'x' ? m.features.length : role === 'meta' ? 2 : undefined;
+      if (rows !== shard.rows || (width !== undefined && header.shape[1] !== width)) {
+        throw new CaplabError('shard-shape', `Shard ${path} has shape (${header.shape.join(', ')}), the manifest says ${shard.rows} rows.`, {
+          hint: 'The dataset folder is inconsistent; regenerate it.',
+        });
+      }
+      if (checksums) {
+        const sum = await sha256File(path);
+        if (sum !== f.sha256) {
+          throw new CaplabError('checksum-mismatch', `Shard ${path} does not match its checksum in the manifest (sha256 ${sum.slice(0, 12)}…, expected ${f.sha256.slice(0, 12)}…).`, {
+            hint: 'The file was changed or damaged after it was written; regenerate the dataset.',
+          });
+        }
+      }
+    }
+  }
+  return m;
+}

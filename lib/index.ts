@@ -1,0 +1,15 @@
+/**
+ * caplab's public API. Notebooks, the CLI and scripts import only from here.
+ */
+export { CaplabError, EXIT_BAD_CONFIG, isCaplabError } from './errors.ts';
+export { preset, PRESETS, type Preset, type PresetName } from './presets.ts';
+export type { ProgressEvent, ProgressHook } from './progress.ts';
+export { terminalBar } from './progress.ts';
+export { localProvenance, type Provenance } from './provenance.ts';
+export * from './data/index.ts';
+export * from './train/index.ts';
+export * from './memory/index.ts';
+export * from './search/index.ts';
+export * from './exec/index.ts';
+export * from './cluster/index.ts';
+export * from './report/index.ts';
