@@ -1,0 +1,62 @@
+/** Picks the TensorFlow.js backend at run time: native if installed, else wasm, else pure JS. */
+import { CaplabError } from '../errors.ts';
+import { loadNodeBackend, loadWasmBackend, tf } from './tf.ts';
+import type { BackendChoice } from './types.ts';
+
+const CHOICES: readonly BackendChoice[] = ['auto', 'node', 'wasm', 'cpu'];
+
+async function trySet(name: string): Promise<boolean> {
+  if (tf.getBackend() === name) return true;
+  try {
+    return await tf.setBackend(name);
+  } catch {
+    return false;
+  }
+}
+
+async function tryNode(): Promise<boolean> {
+  return (await loadNodeBackend()) && trySet('tensorflow');
+}
+
+async function tryWasm(): Promise<boolean> {
+  return (await loadWasmBackend()) && trySet('wasm');
+}
+
+/**
+ * Makes `requested` the active backend and returns `tf.getBackend()` ('tensorflow', 'wasm' or
+ * 'cpu'). 'auto' (the default) tries tfjs-node, then wasm, then cpu; an explicit choice that
+ * cannot load throws CaplabError 'backend-unavailable'. Calling it again is cheap.
+ */
+export async function initBackend(requested: BackendChoice = 'auto'): Promise<string> {
+  if (!CHOICES.includes(requested)) {
+    throw new CaplabError('bad-config', `Backend "${String(requested)}" is unknown; it must be one of ${CHOICES.join(', ')}.`);
+  }
+  let ok: boolean;
+  switch (requested) {
+    case 'node':
+      ok = await tryNode();
+      if (!ok) {
+        throw new CaplabError('backend-unavailable', 'The native backend (@tensorflow/tfjs-node) is not installed or failed to load.', {
+          hint: 'Install it with `npm install @tensorflow/tfjs-node` (it downloads libtensorflow), or use --backend wasm.',
+        });
+      }
+      break;
+    case 'wasm':
+      ok = await tryWasm();
+      if (!ok) {
+        throw new CaplabError('backend-unavailable', 'The wasm backend (@tensorflow/tfjs-backend-wasm) failed to load.', {
+          hint: 'Reinstall dependencies with `npm ci`, or use --backend cpu.',
+        });
+      }
+      break;
+    case 'cpu':
+      ok = await trySet('cpu');
+      if (!ok) throw new CaplabError('backend-unavailable', 'The cpu backend failed to initialize.');
+      break;
+    default:
+      ok = (await tryNode()) || (await tryWasm()) || (await trySet('cpu'));
+      if (!ok) throw new CaplabError('backend-unavailable', 'No TensorFlow.js backend could be initialized.', { hint: 'Reinstall dependencies with `npm ci`.' });
+  }
+  await tf.ready();
+  return tf.getBackend();
+}

@@ -1,0 +1,54 @@
+/**
+ * The one module that imports TensorFlow.js (the "vendor" idea): everything else in caplab gets
+ * `tf` from here, so the backend packages, their paths and their quirks live in one place.
+ */
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+
+export { tf };
+export type Tensor = tf.Tensor;
+export type Tensor1D = tf.Tensor1D;
+export type Tensor2D = tf.Tensor2D;
+export type Variable = tf.Variable;
+export type Optimizer = tf.Optimizer;
+
+const require = createRequire(import.meta.url);
+
+/**
+ * Loads `@tensorflow/tfjs-node` (registers the 'tensorflow' backend). It is an optional
+ * dependency whose install downloads libtensorflow, so it is missing on offline machines.
+ */
+export async function loadNodeBackend(): Promise<boolean> {
+  try {
+    // A variable specifier keeps type checkers from requiring the optional package.
+    const name = '@tensorflow/tfjs-node';
+    await import(name);
+    return tf.findBackend('tensorflow') !== null;
+  } catch {
+    return false;
+  }
+}
+
+let wasmLoaded = false;
+
+/**
+ * Registers the wasm backend with its .wasm files read from node_modules (never fetched from a
+ * CDN). Returns false when the package is missing.
+ */
+export async function loadWasmBackend(): Promise<boolean> {
+  if (wasmLoaded) return true;
+  try {
+    const wasm = await import('@tensorflow/tfjs-backend-wasm');
+    if (typeof process !== 'undefined' && process.versions?.node) {
+      const dist = dirname(require.resolve('@tensorflow/tfjs-backend-wasm'));
+      // A folder prefix (ending in a separator): the backend appends the file it picks (simd or
+      // not) and, in Node, reads it with fs rather than fetching it.
+      wasm.setWasmPaths(join(dist, '/'));
+    }
+    wasmLoaded = true;
+    return true;
+  } catch {
+    return false;
+  }
+}
