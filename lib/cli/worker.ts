@@ -1,5 +1,188 @@
-import { CaplabError } from '../errors.ts';
+/**
+ * `caplab worker`: runs ONE spec and prints its result as the last stdout line. Every executor
+ * runs this same entry point — a local child process, or a pod of an Indexed Job — so a local and
+ * a cloud run differ only in where it ran.
+ */
+import { readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CaplabError, EXIT_BAD_CONFIG, isCaplabError } from '../errors.ts';
+import { localProvenance, type Provenance } from '../provenance.ts';
+import { SPEC_KINDS, type WorkerContext } from '../exec/kinds.ts';
+import { formatProgressLine, formatResultLine, resultFileName, type WorkerResultLine } from '../exec/worker-protocol.ts';
+import type { Spec } from '../exec/types.ts';
+import { writeFileAtomic } from '../util/atomic.ts';
+import { parseCommand, numberOption } from './output.ts';
 
-export async function run(_args: string[]): Promise<number> {
-  throw new CaplabError('not-built', 'caplab worker is not built yet.');
+const HELP = `usage: caplab worker (--spec-json JSON | --spec-file F | --specs-file F [--index N]) [--result-dir DIR]
+
+Runs one spec and prints {"caplab":"result",...} as the last line of stdout. Executors run this;
+people rarely do.
+
+  --spec-json JSON   the spec itself
+  --spec-file F      a file holding one spec
+  --specs-file F     a file holding a JSON array of specs; runs the one at --index
+  --index N          which spec of the array (default: env JOB_COMPLETION_INDEX, as in an Indexed Job)
+  --result-dir DIR   also write the result to DIR/<id>.json (atomically), e.g. on a shared volume
+
+Without a spec option, reads a JSON array of specs from env CAPLAB_SPECS (same --index rule).
+Env: CAPLAB_SCRATCH scratch folder (default the OS temp folder), CAPLAB_EXECUTOR recorded in provenance.
+Exit codes: 0 ok or stopped, ${EXIT_BAD_CONFIG} bad config (never worth a retry), 1 other failure.`;
+
+export async function run(args: string[]): Promise<number> {
+  const parsed = parseCommand(
+    args,
+    {
+      'spec-json': { type: 'string' },
+      'spec-file': { type: 'string' },
+      'specs-file': { type: 'string' },
+      index: { type: 'string' },
+      'result-dir': { type: 'string' },
+    },
+    HELP,
+  );
+  if (!parsed) return 0;
+  const v = parsed.values;
+  const spec = await loadSpec({
+    specJson: v['spec-json'] as string | undefined,
+    specFile: v['spec-file'] as string | undefined,
+    specsFile: v['specs-file'] as string | undefined,
+    index: v.index as string | undefined,
+  });
+  const line = await runWorkerSpec(spec);
+  const resultDir = v['result-dir'] as string | undefined;
+  if (resultDir) await writeFileAtomic(join(resultDir, resultFileName(spec.id)), JSON.stringify(line) + '\n');
+  // The result line is the protocol's last word: nothing of ours prints after it.
+  process.stdout.write(formatResultLine(stripTag(line)) + '\n');
+  if (line.status === 'failed') return line.failure === 'bad-config' ? EXIT_BAD_CONFIG : 1;
+  return 0;
+}
+
+interface SpecSource {
+  specJson?: string;
+  specFile?: string;
+  specsFile?: string;
+  index?: string;
+}
+
+async function loadSpec(src: SpecSource): Promise<Spec> {
+  if (src.specJson !== undefined) return checkSpec(parseJson(src.specJson, '--spec-json'), '--spec-json');
+  if (src.specFile !== undefined) return checkSpec(parseJson(await readText(src.specFile), src.specFile), src.specFile);
+  let list: unknown;
+  let where: string;
+  if (src.specsFile !== undefined) {
+    list = parseJson(await readText(src.specsFile), src.specsFile);
+    where = src.specsFile;
+  } else if (process.env.CAPLAB_SPECS !== undefined) {
+    list = parseJson(process.env.CAPLAB_SPECS, 'env CAPLAB_SPECS');
+    where = 'env CAPLAB_SPECS';
+  } else {
+    throw new CaplabError('usage', 'caplab worker got no spec.', {
+      hint: 'Pass --spec-json, --spec-file, or --specs-file with --index, or set CAPLAB_SPECS.',
+    });
+  }
+  if (!Array.isArray(list)) throw new CaplabError('usage', `${where} must hold a JSON array of specs.`);
+  const rawIndex = src.index ?? process.env.JOB_COMPLETION_INDEX;
+  const index = numberOption('index', rawIndex ?? '0', { integer: true, min: 0 }) as number;
+  if (index >= list.length) {
+    throw new CaplabError('usage', `Spec index ${index} is out of range: ${where} holds ${list.length} spec(s).`, {
+      hint: 'Check --index / JOB_COMPLETION_INDEX against the number of specs (completions).',
+    });
+  }
+  return checkSpec(list[index], `${where}[${index}]`);
+}
+
+async function readText(path: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (e) {
+    throw new CaplabError('usage', `Cannot read spec file ${path}.`, { cause: e });
+  }
+}
+
+function parseJson(text: string, where: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new CaplabError('usage', `${where} is not valid JSON: ${(e as Error).message}`, { cause: e });
+  }
+}
+
+function checkSpec(value: unknown, where: string): Spec {
+  const s = value as Partial<Spec> | null;
+  if (!s || typeof s !== 'object' || typeof s.id !== 'string' || !s.id || typeof s.kind !== 'string') {
+    throw new CaplabError('usage', `${where} is not a spec: it needs a string "id", a string "kind" and a "payload".`);
+  }
+  return { id: s.id, kind: s.kind, payload: s.payload };
+}
+
+/**
+ * Runs a spec in this process with a WorkerContext wired to stdout and signals, and returns its
+ * result line. Never throws for a failing spec.
+ */
+export async function runWorkerSpec(spec: Spec): Promise<WorkerResultLine> {
+  const startedAt = new Date();
+  const controller = new AbortController();
+  let stoppedBy = '';
+  const onSignal = (sig: NodeJS.Signals) => {
+    stoppedBy = sig;
+    controller.abort(new CaplabError('cancelled', `stopped by ${sig}`));
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  const ctx: WorkerContext = {
+    report: (data) => void process.stdout.write(formatProgressLine(spec.id, data) + '\n'),
+    signal: controller.signal,
+    scratchDir: process.env.CAPLAB_SCRATCH || tmpdir(),
+  };
+  let outcome: Pick<WorkerResultLine, 'status' | 'reason' | 'failure' | 'result'>;
+  try {
+    const load = SPEC_KINDS[spec.kind];
+    if (!load) {
+      throw new CaplabError('bad-config', `Unknown spec kind "${spec.kind}" (spec ${spec.id}).`, {
+        hint: `Known kinds: ${Object.keys(SPEC_KINDS).join(', ')}.`,
+      });
+    }
+    const mod = await load();
+    const result = await mod.runSpec(spec, ctx);
+    outcome = controller.signal.aborted
+      ? { status: 'stopped', failure: 'cancelled', reason: `stopped by ${stoppedBy}`, result }
+      : { status: 'ok', result };
+  } catch (e) {
+    outcome = failureOf(e, controller.signal.aborted ? stoppedBy : '');
+  } finally {
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
+  }
+  const finishedAt = new Date();
+  return {
+    caplab: 'result',
+    id: spec.id,
+    ...outcome,
+    provenance: provenanceFor(outcome.result),
+    startedAt: startedAt.toISOString(),
+    finishedAt: finishedAt.toISOString(),
+    seconds: (finishedAt.getTime() - startedAt.getTime()) / 1000,
+  };
+}
+
+function failureOf(e: unknown, stoppedBy: string): Pick<WorkerResultLine, 'status' | 'reason' | 'failure'> {
+  if (stoppedBy) return { status: 'stopped', failure: 'cancelled', reason: `stopped by ${stoppedBy}` };
+  const message = e instanceof Error ? e.message : String(e);
+  if (isCaplabError(e, 'bad-config')) return { status: 'failed', failure: 'bad-config', reason: message };
+  if (/allocation failed|out of memory|Array buffer allocation/i.test(message)) {
+    return { status: 'failed', failure: 'oom', reason: `out of memory: ${message}` };
+  }
+  return { status: 'failed', failure: 'crash', reason: message };
+}
+
+function provenanceFor(result: unknown): Provenance {
+  const executor = (process.env.CAPLAB_EXECUTOR as Provenance['executor'] | undefined) ?? 'inline';
+  const backend = result && typeof result === 'object' ? (result as { backend?: unknown }).backend : undefined;
+  return localProvenance(executor, typeof backend === 'string' ? backend : undefined);
+}
+
+function stripTag(line: WorkerResultLine): Omit<WorkerResultLine, 'caplab'> {
+  const { caplab: _tag, ...rest } = line;
+  return rest;
 }
