@@ -1,2 +1,3 @@
 export * from './figure.ts';
 export * from './display.ts';
+export * from './frame.ts';
