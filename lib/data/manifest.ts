@@ -28,6 +28,17 @@ export interface Shard {
   y: ShardFile;
   /** int32, shape (rows, 2): ticker id and day index of each row, for plots and checks. */
   meta?: ShardFile;
+  /** The tickers whose rows this shard holds: ids first … first + count − 1. */
+  tickers?: { first: number; count: number };
+}
+
+/** Mean and standard deviation of each feature and of the target over the train split. */
+export interface FeatureStats {
+  rows: number;
+  mean: number[];
+  std: number[];
+  targetMean: number;
+  targetStd: number;
 }
 
 export interface Manifest {
@@ -41,7 +52,14 @@ export interface Manifest {
     tickers: number;
     days: number;
     files?: string[];
+    /** Synthetic: base ticker count before scaling, and price days simulated before the first row. */
+    baseTickers?: number;
+    warmupDays?: number;
   };
+  /** Ticker names by id (CSV imports; synthetic tickers are named SYN00000 + id). */
+  tickers?: string[];
+  /** Train-split statistics, for standardising inputs without another pass over the data. */
+  stats?: FeatureStats;
   features: string[];
   target: string;
   rows: { train: number; validation: number; test: number; total: number };

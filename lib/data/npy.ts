@@ -20,7 +20,8 @@ export interface NpyHeader {
   dataOffset: number;
 }
 
-function headerBytes(dtype: NpyDtype, shape: number[]): Buffer {
+/** The 128-byte header NumPy expects before the data of an array of `shape`. */
+export function npyHeader(dtype: NpyDtype, shape: number[]): Buffer {
   const shapeText = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
   let dict = `{'descr': '${dtype}', 'fortran_order': False, 'shape': ${shapeText}, }`;
   const room = HEADER_BYTES - 10 - 1; // magic+version+len, trailing newline
@@ -165,7 +166,7 @@ export class NpyWriter {
   static async create(path: string, dtype: NpyDtype, columns: number | null): Promise<NpyWriter> {
     const w = new NpyWriter(path, dtype, columns);
     w.fh = await open(path, 'w');
-    await w.fh.write(headerBytes(dtype, columns === null ? [0] : [0, columns]), 0, HEADER_BYTES, 0);
+    await w.fh.write(npyHeader(dtype, columns === null ? [0] : [0, columns]), 0, HEADER_BYTES, 0);
     return w;
   }
 
@@ -183,7 +184,7 @@ export class NpyWriter {
   /** Writes the final header, fsyncs, closes; returns rows, bytes and the sha256 of the whole file. */
   async close(): Promise<{ rows: number; bytes: number; sha256: string }> {
     if (!this.fh) throw new Error(`NpyWriter for ${this.path} is closed`);
-    const header = headerBytes(this.dtype, this.columns === null ? [this.rows] : [this.rows, this.columns]);
+    const header = npyHeader(this.dtype, this.columns === null ? [this.rows] : [this.rows, this.columns]);
     await this.fh.write(header, 0, HEADER_BYTES, 0);
     await this.fh.sync();
     await this.fh.close();
@@ -206,12 +207,54 @@ export async function sha256File(path: string): Promise<string> {
   }
 }
 
+/** Bytes of a `.npy` file before its data: data views into an `NpyBuffer` start here. */
+export const NPY_HEADER_BYTES = HEADER_BYTES;
+
+/**
+ * A whole `.npy` file in memory, header already written: fill `data`, then `writeNpyBuffer`.
+ * Building shards this way needs one write and no second read to hash them.
+ */
+export interface NpyBuffer<T extends NpyArray = NpyArray> {
+  bytes: Uint8Array;
+  data: T;
+  shape: number[];
+}
+
+export function allocNpy(dtype: '<f4', shape: number[]): NpyBuffer<Float32Array>;
+export function allocNpy(dtype: '<i4', shape: number[]): NpyBuffer<Int32Array>;
+export function allocNpy(dtype: NpyDtype, shape: number[]): NpyBuffer {
+  const n = elementCount(shape);
+  const buffer = new ArrayBuffer(HEADER_BYTES + n * 4);
+  const bytes = new Uint8Array(buffer);
+  bytes.set(npyHeader(dtype, shape), 0);
+  const data = dtype === '<f4' ? new Float32Array(buffer, HEADER_BYTES, n) : new Int32Array(buffer, HEADER_BYTES, n);
+  return { bytes, data, shape };
+}
+
+/**
+ * Writes a filled `NpyBuffer` to `path` and fsyncs it; the sha256 is computed from memory on
+ * the thread pool while the write runs, so the caller's thread stays free.
+ */
+export async function writeNpyBuffer(path: string, buf: NpyBuffer): Promise<{ bytes: number; sha256: string }> {
+  const digest = globalThis.crypto.subtle.digest('SHA-256', buf.bytes);
+  const fh = await open(path, 'w');
+  try {
+    let done = 0;
+    while (done < buf.bytes.length) {
+      const { bytesWritten } = await fh.write(buf.bytes, done, buf.bytes.length - done, done);
+      done += bytesWritten;
+    }
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  return { bytes: buf.bytes.length, sha256: Buffer.from(await digest).toString('hex') };
+}
+
 /** Writes a whole array as a `.npy` file in one go. */
 export async function writeNpy(path: string, data: NpyArray, shape: number[]): Promise<{ bytes: number; sha256: string }> {
-  const dtype: NpyDtype = data instanceof Float32Array ? '<f4' : '<i4';
   if (elementCount(shape) !== data.length) throw new Error(`writeNpy: shape ${shape} does not match ${data.length} values`);
-  const w = await NpyWriter.create(path, dtype, shape.length === 1 ? null : shape[1]);
-  await w.append(data);
-  const r = await w.close();
-  return { bytes: r.bytes, sha256: r.sha256 };
+  const buf = data instanceof Float32Array ? allocNpy('<f4', shape) : allocNpy('<i4', shape);
+  buf.data.set(data as never);
+  return writeNpyBuffer(path, buf);
 }

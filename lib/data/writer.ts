@@ -1,0 +1,194 @@
+/**
+ * Writes a dataset folder from any source of ticker series, a group of tickers at a time: each
+ * group becomes one shard per split (x, y, meta), so memory holds one or two groups whatever
+ * the dataset size. Shared by the synthetic generator and the CSV importer.
+ */
+import { join } from 'node:path';
+import { allocNpy, writeNpyBuffer, type NpyBuffer } from './npy.ts';
+import { MANIFEST_FILE, SCHEMA_VERSION, SPLITS, type Manifest, type Shard, type Split, type FeatureStats } from './manifest.ts';
+import { FEATURE_COUNT, FEATURE_NAMES, TARGET_NAME, computeFeatures, featureScratch } from './features.ts';
+import { splitRanges, type DateSplit, type SplitRanges } from './split.ts';
+import type { OhlcvSeries } from './market.ts';
+import type { ProgressHook } from '../progress.ts';
+import { writeDirAtomic, writeFileAtomic } from '../util/atomic.ts';
+
+/** Where rows come from: ticker ids 0 … count − 1. */
+export interface TickerSource {
+  count: number;
+  /** Day indices of a ticker's trading days; cheap (no simulation), used to size shards first. */
+  days(ticker: number): { day: Int32Array; n: number };
+  /** The ticker's full series; may reuse memory between calls. */
+  load(ticker: number): OhlcvSeries;
+}
+
+export interface WriteDatasetOptions {
+  out: string;
+  force: boolean;
+  source: TickerSource;
+  split: DateSplit;
+  /** Tickers per shard group. */
+  shardTickers: number;
+  /** Everything in the manifest the writer does not fill in itself. */
+  manifest: Pick<Manifest, 'source' | 'split' | 'generator'> & { tickers?: string[] };
+  onProgress?: ProgressHook;
+}
+
+interface GroupShard {
+  split: Split;
+  rows: number;
+  x: NpyBuffer<Float32Array>;
+  y: NpyBuffer<Float32Array>;
+  meta: NpyBuffer<Int32Array>;
+}
+
+/** Running sums for train-split statistics, kept in float64 and always added in the same order. */
+function statsAccumulator() {
+  const sum = new Float64Array(FEATURE_COUNT);
+  const sum2 = new Float64Array(FEATURE_COUNT);
+  let ySum = 0;
+  let ySum2 = 0;
+  let rows = 0;
+  return {
+    add(x: Float32Array, y: Float32Array, from: number, to: number): void {
+      for (let r = from; r < to; r++) {
+        const o = r * FEATURE_COUNT;
+        for (let f = 0; f < FEATURE_COUNT; f++) {
+          const v = x[o + f];
+          sum[f] += v;
+          sum2[f] += v * v;
+        }
+        ySum += y[r];
+        ySum2 += y[r] * y[r];
+      }
+      rows += to - from;
+    },
+    result(): FeatureStats {
+      const n = Math.max(rows, 1);
+      const sd = (s: number, s2: number) => Math.sqrt(Math.max(0, s2 / n - (s / n) ** 2));
+      return {
+        rows,
+        mean: Array.from(sum, (s) => s / n),
+        std: Array.from(sum, (s, f) => sd(s, sum2[f])),
+        targetMean: ySum / n,
+        targetStd: sd(ySum, ySum2),
+      };
+    },
+  };
+}
+
+/** Fills one group's shards in memory. */
+function buildGroup(source: TickerSource, tickers: number[], split: DateSplit, scratch: ReturnType<typeof featureScratch>, stats: ReturnType<typeof statsAccumulator>): GroupShard[] {
+  const ranges: SplitRanges[] = tickers.map((t) => {
+    const { day, n } = source.days(t);
+    return splitRanges(day, n, split);
+  });
+  const shards: GroupShard[] = SPLITS.map((sp) => {
+    const rows = ranges.reduce((a, r) => a + r[sp][1] - r[sp][0], 0);
+    return { split: sp, rows, x: allocNpy('<f4', [rows, FEATURE_COUNT]), y: allocNpy('<f4', [rows]), meta: allocNpy('<i4', [rows, 2]) };
+  });
+  const at = [0, 0, 0];
+  tickers.forEach((ticker, i) => {
+    const s = source.load(ticker);
+    SPLITS.forEach((sp, k) => {
+      const [from, to] = ranges[i][sp];
+      if (to <= from) return;
+      const sh = shards[k];
+      computeFeatures(s, from, to, sh.x.data, sh.y.data, at[k], scratch);
+      if (sp === 'train') stats.add(sh.x.data, sh.y.data, at[k], at[k] + to - from);
+      const meta = sh.meta.data;
+      for (let t = from; t < to; t++) {
+        const r = at[k] + t - from;
+        meta[2 * r] = ticker;
+        meta[2 * r + 1] = s.day[t];
+      }
+      at[k] += to - from;
+    });
+  });
+  return shards;
+}
+
+export interface WrittenDataset {
+  path: string;
+  manifest: Manifest;
+}
+
+/** Builds the whole dataset in a temp folder and renames it to `out` when complete. */
+export async function writeDataset(options: WriteDatasetOptions): Promise<WrittenDataset> {
+  const { source, split, shardTickers, onProgress } = options;
+  const groups: number[][] = [];
+  for (let first = 0; first < source.count; first += shardTickers) {
+    const g: number[] = [];
+    for (let t = first; t < Math.min(source.count, first + shardTickers); t++) g.push(t);
+    groups.push(g);
+  }
+  const manifest = await writeDirAtomic(
+    options.out,
+    async (tmp) => {
+      const stats = statsAccumulator();
+      const scratch = featureScratch();
+      const shards: Shard[] = [];
+      const total = groups.length * SPLITS.length;
+      let done = 0;
+      let rowsDone = 0;
+      let bytesDone = 0;
+      const writeGroup = async (g: number, built: GroupShard[]) => {
+        for (const sh of built) {
+          const base = `${sh.split}-${String(g).padStart(5, '0')}`;
+          const [x, y, meta] = await Promise.all([
+            writeNpyBuffer(join(tmp, `${base}-x.npy`), sh.x),
+            writeNpyBuffer(join(tmp, `${base}-y.npy`), sh.y),
+            writeNpyBuffer(join(tmp, `${base}-meta.npy`), sh.meta),
+          ]);
+          shards.push({
+            split: sh.split,
+            rows: sh.rows,
+            x: { file: `${base}-x.npy`, ...x },
+            y: { file: `${base}-y.npy`, ...y },
+            meta: { file: `${base}-meta.npy`, ...meta },
+            tickers: { first: groups[g][0], count: groups[g].length },
+          });
+          done++;
+          rowsDone += sh.rows;
+          bytesDone += x.bytes + y.bytes + meta.bytes;
+          onProgress?.({ kind: 'shard-written', done, total, rows: rowsDone, bytes: bytesDone });
+        }
+      };
+      // Generation runs on this thread while the previous group's writes and hashes run on the
+      // thread pool: at most two groups are in memory.
+      let pending: Promise<void> | null = null;
+      try {
+        for (let g = 0; g < groups.length; g++) {
+          const built = buildGroup(source, groups[g], split, scratch, stats);
+          if (pending) await pending;
+          pending = writeGroup(g, built);
+        }
+        if (pending) await pending;
+      } catch (e) {
+        if (pending) await pending.catch(() => undefined);
+        throw e;
+      }
+      const rows = { train: 0, validation: 0, test: 0, total: 0 };
+      for (const sh of shards) rows[sh.split] += sh.rows;
+      rows.total = rows.train + rows.validation + rows.test;
+      const m: Manifest = {
+        schemaVersion: SCHEMA_VERSION,
+        kind: 'caplab-dataset',
+        source: options.manifest.source,
+        features: [...FEATURE_NAMES],
+        target: TARGET_NAME,
+        rows,
+        split: options.manifest.split,
+        shards,
+        bytes: shards.reduce((a, s) => a + s.x.bytes + s.y.bytes + (s.meta?.bytes ?? 0), 0),
+        createdAt: new Date().toISOString(),
+        generator: options.manifest.generator,
+        ...(options.manifest.tickers ? { tickers: options.manifest.tickers } : {}),
+        stats: stats.result(),
+      };
+      await writeFileAtomic(join(tmp, MANIFEST_FILE), JSON.stringify(m, null, 1) + '\n');
+      return m;
+    },
+    { force: options.force },
+  );
+  return { path: options.out, manifest };
+}
