@@ -1,0 +1,70 @@
+/** A probe report as table rows and as text, for the CLI and notebooks. */
+import { formatBytes } from './bytes.ts';
+import type { ProbeReport, ProbeRun } from './probe.ts';
+
+/** "oom (heap)", "over-budget", "ok": an outcome as a short label. */
+export function probeOutcomeLabel(run: Pick<ProbeRun, 'outcome' | 'oom'>): string {
+  return run.outcome === 'oom' ? `oom (${run.oom})` : run.outcome;
+}
+
+/** One row per probed scale: rows, peak, time, outcome. */
+export function probeRunTable(report: ProbeReport): Array<Record<string, string | number>> {
+  return report.runs.map((r) => ({
+    scale: `${r.scale}×`,
+    rows: r.rows === null ? '' : `${r.rowsEstimated ? '~' : ''}${r.rows.toLocaleString('en-US')}`,
+    peak: r.peakBytes === null ? '' : formatBytes(r.peakBytes),
+    seconds: r.seconds === null ? '' : Number(r.seconds.toFixed(1)),
+    outcome: probeOutcomeLabel(r),
+    reason: r.outcome === 'ok' ? '' : r.reason ?? '',
+  }));
+}
+
+/** One row per scale: memory needed and the pod plan. */
+export function probePlanTable(report: ProbeReport): Array<Record<string, string | number>> {
+  return report.plan.map((p) => ({
+    scale: `${p.scale}×`,
+    rows: p.rows.toLocaleString('en-US'),
+    need: `~${formatBytes(p.needBytes, 2)}`,
+    here: p.fitsBudget ? 'fits' : 'does not fit',
+    pods: p.pods ?? '',
+    'memory per pod': p.podMemory ?? '',
+    plan: p.text,
+  }));
+}
+
+/** The fit in one sentence, e.g. "≈ 180 MiB + 412 B/row (raw float32: 128 B/row, 3.2×)". */
+export function describeFit(report: ProbeReport): string {
+  const f = report.fit;
+  if (!f) return 'no fit: no scale ran within the budget';
+  return `memory ≈ ${formatBytes(f.fixedBytes)} + ${f.perRowBytes.toFixed(0)} B/row (raw float32 floor ${f.rawBytesPerRow} B/row; ${f.ratio.toFixed(2)}× the floor; ${f.method}, ${f.points} point${f.points === 1 ? '' : 's'})`;
+}
+
+/** The report as text lines for a terminal. */
+export function formatProbeReport(report: ProbeReport): string {
+  const lines: string[] = [];
+  lines.push(`budget ${formatBytes(report.budgetBytes)} (${report.budgetSource})${report.heapLimitMiB ? `, JS heap limit ${report.heapLimitMiB} MiB` : ''}, backend ${report.provenance.backend ?? '?'}`);
+  lines.push('');
+  lines.push(table(probeRunTable(report)));
+  lines.push('');
+  lines.push(describeFit(report));
+  if (report.largestOkScale !== null) lines.push(`largest scale run within the budget: ${report.largestOkScale}×`);
+  if (report.predictedMaxScale !== null) lines.push(`predicted largest scale that fits: ~${formatScale(report.predictedMaxScale)}×`);
+  const over = report.plan.filter((p) => !p.fitsBudget);
+  if (over.length) {
+    lines.push('', `pod plan (pods of at most ${formatBytes(report.maxPodBytes)}):`);
+    for (const p of over) lines.push(`  ${p.scale}×: ${p.text}`);
+  }
+  return lines.join('\n');
+}
+
+function formatScale(s: number): string {
+  return s >= 10 ? s.toFixed(0) : s.toPrecision(2);
+}
+
+function table(rows: Array<Record<string, string | number>>): string {
+  if (!rows.length) return '(no runs)';
+  const cols = Object.keys(rows[0]);
+  const width = cols.map((c) => Math.max(c.length, ...rows.map((r) => String(r[c]).length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(width[i])).join('  ').trimEnd();
+  return [line(cols), ...rows.map((r) => line(cols.map((c) => String(r[c]))))].join('\n');
+}
