@@ -35,3 +35,16 @@ export function addWeekdays(start: string, offset: number): string {
   }
   return isoDate(ms);
 }
+
+/** `count` consecutive weekdays from `start` (itself a weekday). */
+export function weekdays(start: string, count: number): string[] {
+  let ms = parseIsoDate(start);
+  if (ms === null) throw new Error(`weekdays: bad date ${start}`);
+  const out: string[] = [];
+  while (out.length < count) {
+    const wd = new Date(ms).getUTCDay();
+    if (wd !== 0 && wd !== 6) out.push(isoDate(ms));
+    ms += DAY_MS;
+  }
+  return out;
+}
