@@ -8,6 +8,7 @@ export type ProgressEvent =
   | { kind: 'probe-scale'; scale: number; status: string; peakBytes?: number }
   | { kind: 'trial-started'; trialId: string; worker?: string }
   | { kind: 'trial-finished'; trialId: string; status: 'ok' | 'failed' | 'stopped'; done: number; total: number; running: number; failed: number; best?: number }
+  | { kind: 'trial-epoch'; trialId: string; epoch: number; valLoss: number; loss?: number }
   | { kind: 'message'; text: string };
 
 export type ProgressHook = (event: ProgressEvent) => void;
