@@ -6,7 +6,7 @@ import { allocSeries, marketFactors, simulateTicker, syntheticDate, type OhlcvSe
 import { FEATURE_NAMES, WARMUP } from './features.ts';
 import { dateSplit } from './split.ts';
 import { writeDataset, type TickerSource } from './writer.ts';
-import { checkInteger, checkOut } from './options.ts';
+import { checkInteger, checkOut, withDefaults } from './options.ts';
 
 export interface GenerateOptions {
   /** Folder to write (must not exist unless `force`). Required. */
@@ -43,14 +43,14 @@ export interface DatasetSummary {
   manifest: Manifest;
 }
 
-export const GENERATE_DEFAULTS = { scale: 1, tickers: 100, days: 1260, seed: 42, force: false } as const;
+export const GENERATE_DEFAULTS: Required<Pick<GenerateOptions, 'scale' | 'tickers' | 'days' | 'seed' | 'force'>> = { scale: 1, tickers: 100, days: 1260, seed: 42, force: false };
 
 /** Fewest row days: each split needs at least one day after the embargo. */
 export const MIN_DAYS = 20;
 
 /** Checks the options and works out the sizes; throws CaplabError naming the bad field. */
 export function resolveGenerateOptions(options: GenerateOptions) {
-  const o = { ...GENERATE_DEFAULTS, ...options };
+  const o = withDefaults(GENERATE_DEFAULTS, options);
   const out = checkOut(o.out);
   const scale = o.scale as unknown;
   if (typeof scale !== 'number' || !Number.isFinite(scale) || scale <= 0) {

@@ -8,7 +8,7 @@ import { readOhlcvCsv, sortTicker } from './csv.ts';
 import { MIN_HISTORY, WARMUP } from './features.ts';
 import { summarize, type DatasetSummary } from './generate.ts';
 import type { OhlcvSeries } from './market.ts';
-import { checkInteger, checkOut } from './options.ts';
+import { checkInteger, checkOut, withDefaults } from './options.ts';
 import { dateSplit } from './split.ts';
 import { writeDataset } from './writer.ts';
 
@@ -27,7 +27,7 @@ export interface ImportOptions {
   onProgress?: ProgressHook;
 }
 
-export const IMPORT_DEFAULTS = { force: false, skipShort: false, shardTickers: 100 } as const;
+export const IMPORT_DEFAULTS: Required<Pick<ImportOptions, 'force' | 'skipShort' | 'shardTickers'>> = { force: false, skipShort: false, shardTickers: 100 };
 
 export interface ImportSummary extends DatasetSummary {
   /** What was filled, skipped or left out while reading. */
@@ -43,7 +43,7 @@ export interface ImportSummary extends DatasetSummary {
  */
 export async function importCsv(files: string[], options: ImportOptions): Promise<ImportSummary> {
   const start = performance.now();
-  const o = { ...IMPORT_DEFAULTS, ...options };
+  const o = withDefaults(IMPORT_DEFAULTS, options);
   const out = checkOut(o.out);
   const shardTickers = checkInteger('shardTickers', o.shardTickers, 1);
   if (!o.force && (await exists(out))) {

@@ -7,7 +7,7 @@ import { readNpyHeader } from './npy.ts';
 import { allocSeries, marketFactors, simulateTicker, syntheticDate } from './market.ts';
 import { WARMUP } from './features.ts';
 import { weekdays } from './calendar.ts';
-import { checkInteger } from './options.ts';
+import { checkInteger, withDefaults } from './options.ts';
 
 /** The name of synthetic ticker `id`: SYN00000, SYN00001, … */
 export function syntheticTickerName(id: number): string {
@@ -35,7 +35,7 @@ export interface SyntheticPrices {
  * and days turns into rows.
  */
 export function syntheticPrices(options: SyntheticPricesOptions = {}): SyntheticPrices {
-  const o = { tickers: 5, first: 0, days: 1260, seed: 42, ...options };
+  const o = withDefaults({ tickers: 5, first: 0, days: 1260, seed: 42 }, options);
   checkInteger('tickers', o.tickers, 1, 10_000);
   checkInteger('first', o.first, 0);
   checkInteger('days', o.days, 1, 100_000);
