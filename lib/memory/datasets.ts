@@ -1,6 +1,6 @@
 /** The probe's datasets: one folder per scale, generated on first use and reused after. */
 import { CaplabError, isCaplabError } from '../errors.ts';
-import * as dataApi from '../data/index.ts';
+import { generateDataset } from '../data/generate.ts';
 import { readManifest, type Manifest } from '../data/manifest.ts';
 import type { ProgressHook } from '../progress.ts';
 
@@ -22,8 +22,6 @@ export interface EnsureProbeDatasetOptions {
   onProgress?: ProgressHook;
 }
 
-type GenerateFn = (o: { out: string; scale: number; tickers?: number; days?: number; seed?: number; onProgress?: ProgressHook }) => Promise<{ manifest: Manifest }>;
-
 function describe(dir: string, m: Manifest, generated: boolean): ProbeDataset {
   return { dir, rows: m.rows.total, features: m.features.length, generated };
 }
@@ -41,10 +39,7 @@ export async function ensureProbeDataset(o: EnsureProbeDatasetOptions): Promise<
   } catch (e) {
     if (!isCaplabError(e, 'dataset-missing')) throw e;
   }
-  // Looked up at run time: the generator lives in lib/data and is optional for callers that pass `prepare`.
-  const generate = (dataApi as unknown as { generateDataset?: GenerateFn }).generateDataset;
-  if (!generate) throw new CaplabError('not-built', 'generateDataset is not available in this build.');
   o.onProgress?.({ kind: 'message', text: `generating ${o.scale}× dataset in ${o.dir}` });
-  const r = await generate({ out: o.dir, scale: o.scale, tickers: o.tickers, days: o.days, seed: o.seed, onProgress: o.onProgress });
+  const r = await generateDataset({ out: o.dir, scale: o.scale, tickers: o.tickers, days: o.days, seed: o.seed, onProgress: o.onProgress });
   return describe(o.dir, r.manifest, true);
 }

@@ -72,8 +72,11 @@ export interface ExitClass {
   reason?: string;
 }
 
-function lastLines(text: string, n = 3): string {
-  return text.trim().split('\n').slice(-n).join(' | ').slice(0, 400);
+/** The line of a crash's output worth showing: the last error line, skipping stack frames and Node's banner. */
+function errorLine(text: string): string {
+  const lines = text.split('\n').map((l) => l.trim()).filter((l) => l && !/^at |^\^+$|^node:internal|^Node\.js v\d/.test(l));
+  const err = lines.filter((l) => /^[\w.]*(Error|Exception)\b/.test(l)).pop() ?? lines.pop() ?? '';
+  return err.length > 300 ? err.slice(0, 300) + '…' : err;
 }
 
 /** Tells why a probe child ended, from its exit status and the end of its output. */
@@ -92,6 +95,6 @@ export function classifyExit(exit: ChildExit): ExitClass {
   // We did not send it, so SIGKILL came from the kernel's OOM killer (or a cgroup limit).
   if (exit.signal === 'SIGKILL') return { outcome: 'oom', oom: 'killed', reason: 'killed by the kernel (SIGKILL not sent by the probe): out of memory' };
   if (exit.code === 0 && !exit.signal) return { outcome: 'ok' };
-  const tail = lastLines(exit.stderr) || lastLines(exit.stdout);
+  const tail = errorLine(exit.stderr) || errorLine(exit.stdout);
   return { outcome: 'failed', reason: `child failed ${how}${tail ? `: ${tail}` : ''}` };
 }

@@ -6,6 +6,7 @@
  */
 import { join } from 'node:path';
 import { CaplabError } from '../errors.ts';
+import { GENERATE_DEFAULTS } from '../data/generate.ts';
 import { dataPath, repoRoot } from '../paths.ts';
 import { preset } from '../presets.ts';
 import type { ProgressHook } from '../progress.ts';
@@ -26,12 +27,12 @@ export interface ProbeOptions {
   scales?: number[];
   /** Memory budget ("8GiB", "512MiB", bytes). Default: what this machine has available (see `availableMemory`). */
   budget?: string | number;
-  /** Folder holding one dataset per scale (`x<scale>-t<tickers>-d<days>`), generated when missing. Default data/probe. */
+  /** Folder holding one dataset per scale (`x<scale>-t<tickers>-d<days>-s<seed>`), generated when missing. Default data/probe. */
   dataRoot?: string;
   /** Base (1×) market size for generated datasets. Default the preset's. */
   tickers?: number;
   days?: number;
-  /** Generator seed. Default the generator's own default. */
+  /** Generator seed. Default 42 (the generator's default). */
   seed?: number;
   /** Gradient steps per run; 0 trains one full epoch. Default 100. */
   steps?: number;
@@ -168,10 +169,11 @@ export async function runProbe(options: ProbeOptions = {}): Promise<ProbeReport>
   const budget = await resolveBudget(options.budget);
   const maxPodBytes = options.maxPodMemory !== undefined ? parseBytes(options.maxPodMemory, 'maxPodMemory') : Math.min(budget.bytes, FOUR_GIB);
   const dataRoot = options.dataRoot ?? dataPath('probe');
+  const seed = options.seed ?? GENERATE_DEFAULTS.seed;
   const prepare =
     options.prepare ??
     ((scale: number) =>
-      ensureProbeDataset({ dir: join(dataRoot, `x${scale}-t${tickers}-d${days}`), scale, tickers, days, seed: options.seed, onProgress: o.onProgress }));
+      ensureProbeDataset({ dir: join(dataRoot, `x${scale}-t${tickers}-d${days}-s${seed}`), scale, tickers, days, seed, onProgress: o.onProgress }));
   const emit = o.onProgress ?? (() => {});
   const script = options.command ?? [join(repoRoot(), 'bin', 'caplab.js'), 'worker'];
 
