@@ -15,6 +15,10 @@ export type Optimizer = tf.Optimizer;
 
 const require = createRequire(import.meta.url);
 
+// Production mode: skips debug checks and silences tfjs's console banners (e.g. the cpu
+// backend's "install tfjs-node" notice on its first use), which would land in CLI output.
+tf.env().set('PROD', true);
+
 /**
  * Loads `@tensorflow/tfjs-node` (registers the 'tensorflow' backend). It is an optional
  * dependency whose install downloads libtensorflow, so it is missing on offline machines.

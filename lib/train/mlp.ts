@@ -1,0 +1,242 @@
+/**
+ * The regression MLP, hand-built on TensorFlow.js ops with its backward pass written out.
+ *
+ * Why not tf.layers + model.fit: on the wasm backend a matMul with transposeA/transposeB (what
+ * autodiff emits for dense-layer gradients) takes a slow path ~10-20× slower than a plain one,
+ * and tfjs's optimizers run ~15 ops per variable per step. Here every gradient matMul is a
+ * plain one (transposes made explicit), bias gradients are a matMul with a row of ones (a sum
+ * over axis 0 is slow on wasm too), the first layer's transposed input is built in JS while
+ * the batch is copied, and all weights and biases live in one flat vector so the optimizer
+ * is one handful of ops. Same math as a dense stack with glorot-uniform init and zero biases.
+ */
+import { tf, type Tensor, type Tensor2D, type Variable } from './tf.ts';
+import type { ModelConfig } from './config.ts';
+import { flatOptimizer, type FlatOptimizer } from './optim.ts';
+import { glorotUniform, seededUniform, TRAIN_STREAM } from './rng.ts';
+
+/** One mini-batch in reused buffers: only the first `rows` rows of each are meaningful. */
+export interface Batch {
+  rows: number;
+  /** rows × features, row-major. */
+  x: Float32Array;
+  /** features × rows (x transposed), for the first layer's weight gradient. */
+  xT: Float32Array;
+  y: Float32Array;
+}
+
+interface LayerSlot {
+  fanIn: number;
+  fanOut: number;
+  wOffset: number;
+  bOffset: number;
+}
+
+/** Where each layer's weights ([in, out], row-major) and biases sit in the flat vector. */
+export function mlpLayout(inputs: number, hidden: number[]): { layers: LayerSlot[]; size: number } {
+  const dims = [inputs, ...hidden, 1];
+  const layers: LayerSlot[] = [];
+  let offset = 0;
+  for (let i = 0; i + 1 < dims.length; i++) {
+    const fanIn = dims[i];
+    const fanOut = dims[i + 1];
+    layers.push({ fanIn, fanOut, wOffset: offset, bOffset: offset + fanIn * fanOut });
+    offset += fanIn * fanOut + fanOut;
+  }
+  return { layers, size: offset };
+}
+
+/** Seeded initial parameters: glorot-uniform weights, zero biases. */
+export function initialParams(inputs: number, config: Pick<ModelConfig, 'hidden' | 'seed'>): Float32Array {
+  const { layers, size } = mlpLayout(inputs, config.hidden);
+  const params = new Float32Array(size);
+  const random = seededUniform(config.seed, TRAIN_STREAM.init);
+  for (const l of layers) glorotUniform(params.subarray(l.wOffset, l.bOffset), l.fanIn, l.fanOut, random);
+  return params;
+}
+
+/**
+ * Holds the parameters and optimizer state (tensors) of one model. Dispose it when done:
+ * every method cleans up its own intermediate tensors.
+ */
+export class Mlp {
+  readonly inputs: number;
+  readonly config: ModelConfig;
+  readonly size: number;
+  private readonly layers: LayerSlot[];
+  private readonly params: Variable;
+  private readonly optimizer: FlatOptimizer;
+  private readonly ones = new Map<number, Tensor2D>();
+  private readonly scalars: { one: Tensor; zero: Tensor };
+  private readonly masks: Float32Array[];
+  private readonly dropoutRandom: () => number;
+
+  constructor(inputs: number, config: ModelConfig, initial?: Float32Array) {
+    this.inputs = inputs;
+    this.config = config;
+    const layout = mlpLayout(inputs, config.hidden);
+    this.layers = layout.layers;
+    this.size = layout.size;
+    const start = initial ?? initialParams(inputs, config);
+    if (start.length !== this.size) throw new Error(`Mlp: ${start.length} initial parameters for a model of ${this.size}`);
+    this.params = tf.tidy(() => tf.variable(tf.tensor1d(start), false));
+    this.optimizer = flatOptimizer(config.optimizer, config.learningRate, this.size);
+    this.scalars = { one: tf.keep(tf.scalar(1)), zero: tf.keep(tf.scalar(0)) };
+    this.masks = config.dropout > 0 ? config.hidden.map(() => new Float32Array(0)) : [];
+    this.dropoutRandom = seededUniform(config.seed, TRAIN_STREAM.dropout);
+  }
+
+  /** One gradient step on `batch`; returns the batch's mean squared error before the step. */
+  trainStep(batch: Batch): number {
+    let loss = 0;
+    tf.tidy(() => {
+      const r = this.lossAndGradient(batch);
+      loss = r.loss;
+      this.optimizer.apply(this.params, r.grad);
+    });
+    return loss;
+  }
+
+  /** The flat gradient of the batch's MSE (for data-parallel training: average, then applyGradient). */
+  gradient(batch: Batch): { loss: number; grad: Float32Array } {
+    let loss = 0;
+    const grad = tf.tidy(() => {
+      const r = this.lossAndGradient(batch);
+      loss = r.loss;
+      return r.grad;
+    });
+    const data = grad.dataSync() as Float32Array;
+    grad.dispose();
+    return { loss, grad: Float32Array.from(data) };
+  }
+
+  /** One optimizer step from a flat gradient (e.g. averaged over ranks). */
+  applyGradient(grad: Float32Array): void {
+    if (grad.length !== this.size) throw new Error(`applyGradient: ${grad.length} values for ${this.size} parameters`);
+    tf.tidy(() => this.optimizer.apply(this.params, tf.tensor1d(grad)));
+  }
+
+  /** Predictions for `rows` rows of `x` (row-major), written into `out` from `outOffset`. */
+  predict(x: Float32Array, rows: number, out: Float32Array, outOffset = 0): void {
+    const pred = tf.tidy(() => {
+      const input = tf.tensor2d(x.subarray(0, rows * this.inputs), [rows, this.inputs]);
+      return this.forward(input, false).out;
+    });
+    out.set(pred.dataSync() as Float32Array, outOffset);
+    pred.dispose();
+  }
+
+  /** A copy of the flat parameters (a checkpoint). */
+  getParams(): Float32Array {
+    return Float32Array.from(this.params.dataSync() as Float32Array);
+  }
+
+  setParams(values: Float32Array): void {
+    if (values.length !== this.size) throw new Error(`setParams: ${values.length} values for ${this.size} parameters`);
+    tf.tidy(() => this.params.assign(tf.tensor1d(values)));
+  }
+
+  dispose(): void {
+    this.params.dispose();
+    this.optimizer.dispose();
+    for (const t of this.ones.values()) t.dispose();
+    this.ones.clear();
+    this.scalars.one.dispose();
+    this.scalars.zero.dispose();
+  }
+
+  private weights(i: number): { w: Tensor2D; b: Tensor } {
+    const l = this.layers[i];
+    const w = tf.reshape(tf.slice(this.params, l.wOffset, l.fanIn * l.fanOut), [l.fanIn, l.fanOut]) as Tensor2D;
+    return { w, b: tf.slice(this.params, l.bOffset, l.fanOut) };
+  }
+
+  /** Forward pass. `post[i]` is hidden layer i's activation before dropout (for its derivative). */
+  private forward(x: Tensor2D, training: boolean, rows = 0) {
+    const { activation } = this.config;
+    const fused = activation === 'tanh' ? 'linear' : activation;
+    const ws: Tensor2D[] = [];
+    const inputs: Tensor2D[] = [];
+    const post: Tensor2D[] = [];
+    const maskTensors: Tensor2D[] = [];
+    let h = x;
+    for (let i = 0; i < this.layers.length; i++) {
+      const { w, b } = this.weights(i);
+      ws.push(w);
+      inputs.push(h);
+      const last = i === this.layers.length - 1;
+      let z = tf.fused.matMul({ a: h, b: w, bias: b, activation: last ? 'linear' : fused }) as Tensor2D;
+      if (!last && activation === 'tanh') z = tf.tanh(z);
+      if (!last) {
+        post.push(z);
+        if (training && this.config.dropout > 0) {
+          const mask = this.dropoutMask(i, rows);
+          maskTensors.push(mask);
+          z = tf.mul(z, mask);
+        }
+      }
+      h = z;
+    }
+    return { out: h, ws, inputs, post, maskTensors };
+  }
+
+  /** Inverted dropout: kept units scaled by 1/(1−p), drawn from the seeded dropout stream. */
+  private dropoutMask(layer: number, rows: number): Tensor2D {
+    const units = this.config.hidden[layer];
+    const n = rows * units;
+    if (this.masks[layer].length < n) this.masks[layer] = new Float32Array(n);
+    const mask = this.masks[layer];
+    const p = this.config.dropout;
+    const keep = 1 / (1 - p);
+    const random = this.dropoutRandom;
+    for (let j = 0; j < n; j++) mask[j] = random() < p ? 0 : keep;
+    return tf.tensor2d(mask.subarray(0, n), [rows, units]);
+  }
+
+  private activationDerivative(post: Tensor2D): Tensor {
+    const { one, zero } = this.scalars;
+    if (this.config.activation === 'relu') return tf.step(post);
+    // elu: y = e^z − 1 below zero, so dy/dz = y + 1 there and 1 above.
+    if (this.config.activation === 'elu') return tf.add(tf.minimum(post, zero), one);
+    return tf.sub(one, tf.square(post));
+  }
+
+  private onesRow(rows: number): Tensor2D {
+    let t = this.ones.get(rows);
+    if (!t) {
+      // Two sizes occur per run (full and last partial batch), plus prediction sizes never use it.
+      if (this.ones.size > 4) {
+        for (const old of this.ones.values()) old.dispose();
+        this.ones.clear();
+      }
+      t = tf.keep(tf.ones([1, rows]) as Tensor2D);
+      this.ones.set(rows, t);
+    }
+    return t;
+  }
+
+  /** Call inside tf.tidy. */
+  private lossAndGradient(batch: Batch): { loss: number; grad: Tensor } {
+    const rows = batch.rows;
+    const inputs = this.inputs;
+    const x = tf.tensor2d(batch.x.subarray(0, rows * inputs), [rows, inputs]);
+    const y = tf.tensor2d(batch.y.subarray(0, rows), [rows, 1]);
+    const f = this.forward(x, true, rows);
+    const diff = tf.sub(f.out, y);
+    const d = diff.dataSync();
+    let sse = 0;
+    for (let i = 0; i < rows; i++) sse += d[i] * d[i];
+    let g: Tensor2D = tf.mul(diff, tf.scalar(2 / rows));
+    const grads: Tensor[] = new Array(this.layers.length * 2);
+    for (let i = this.layers.length - 1; i >= 0; i--) {
+      const inT = i === 0 ? tf.tensor2d(batch.xT.subarray(0, rows * inputs), [inputs, rows]) : tf.transpose(f.inputs[i]);
+      grads[2 * i] = tf.reshape(tf.matMul(inT, g), [-1]);
+      grads[2 * i + 1] = tf.reshape(tf.matMul(this.onesRow(rows), g), [-1]);
+      if (i > 0) {
+        let dh = tf.matMul(g, tf.transpose(f.ws[i]));
+        if (f.maskTensors.length > 0) dh = tf.mul(dh, f.maskTensors[i - 1]);
+        g = tf.mul(dh, this.activationDerivative(f.post[i - 1])) as Tensor2D;
+      }
+    }
+    return { loss: sse / rows, grad: tf.concat(grads) };
+  }
+}
