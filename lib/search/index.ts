@@ -1,1 +1,42 @@
-export {};
+export type { Trial, TrialEpoch, TrialRecord, SearchBest, SearchStatus } from './types.ts';
+export {
+  defaultSearchSpace,
+  randomSearchSpace,
+  SEARCH_SPACE_PRESETS,
+  loadSearchSpace,
+  checkSearchSpace,
+  expandSearchSpace,
+  searchSpaceSize,
+  trialId,
+  type SearchSpace,
+  type SearchSpaceOptions,
+  type ParamDomain,
+  type ValuesDomain,
+  type RangeDomain,
+} from './space.ts';
+export {
+  createEarlyStopper,
+  earlyStopRungs,
+  simulateEarlyStopping,
+  type EarlyStopOptions,
+  type EarlyStopper,
+  type EarlyStopDecision,
+} from './asha.ts';
+export {
+  EXPERIMENT_FILE,
+  TRIALS_FILE,
+  readExperiment,
+  readTrialLines,
+  latestTrialRecords,
+  readSearchResults,
+  openExperiment,
+  appendTrialRecord,
+  datasetChecksum,
+  experimentIdentity,
+  type ExperimentMeta,
+  type TrialLines,
+  type OpenExperimentOptions,
+} from './store.ts';
+export { runSearch, bestTrial, formatSearchStatus, type SearchOptions, type SearchSummary } from './run.ts';
+export type { TrialPayload, SyntheticDataRef } from './trial-worker.ts';
+export { stableStringify, stableHash } from './stable.ts';

@@ -1,0 +1,343 @@
+/**
+ * `runSearch`: expands a space into trials, opens (or resumes) the experiment's store, runs the
+ * trials that have no result yet on an executor, and records each as it finishes. A failing trial
+ * is recorded with its reason and the search goes on; an abort ends running trials and keeps
+ * the finished ones.
+ */
+import { resolve } from 'node:path';
+import { CaplabError } from '../errors.ts';
+import { readManifest, type Manifest } from '../data/manifest.ts';
+import { createExecutor, type ExecutorName, type ExecutorOptions } from '../exec/create.ts';
+import type { Executor, Spec, SpecResult } from '../exec/types.ts';
+import type { ProgressHook } from '../progress.ts';
+import type { TrainResult, BackendChoice } from '../train/types.ts';
+import { createEarlyStopper, type EarlyStopOptions, type EarlyStopper } from './asha.ts';
+import { expandSearchSpace, loadSearchSpace, type SearchSpace } from './space.ts';
+import { appendTrialRecord, datasetChecksum, experimentIdentity, latestTrialRecords, openExperiment, readTrialLines, type ExperimentMeta } from './store.ts';
+import type { TrialPayload } from './trial-worker.ts';
+import type { SearchBest, SearchStatus, Trial, TrialEpoch, TrialRecord } from './types.ts';
+
+export interface SearchOptions {
+  /** Dataset folder (from `caplab data generate` or `import`). Required. */
+  data: string;
+  /** Results folder of this experiment. Required. */
+  out: string;
+  /** A preset name (`default`, `random`), a JSON/YAML file, or a space object. Default 'default' (18 configs). */
+  space?: string | SearchSpace;
+  /** Executor name or instance. Default 'sequential'. */
+  executor?: ExecutorName | Executor;
+  /** Options for a named executor (node flags, kubernetes settings). */
+  executorOptions?: ExecutorOptions;
+  /** Pool: child processes at once. Default: the cores. */
+  workers?: number;
+  /** Overrides every trial's epochs. */
+  epochs?: number;
+  /** Random space: trials; grid: the first N points. */
+  trials?: number;
+  /** Random space: sampling seed. */
+  seed?: number;
+  /** Size preset for the built-in spaces' epochs. Default CAPLAB_PRESET (quick). */
+  preset?: string;
+  /** Stop poor trials at rungs (ASHA-style): true for the defaults. Default false. */
+  earlyStop?: boolean | EarlyStopOptions;
+  /** Continue the experiment in `out`, running only trials without a result. Default false. */
+  resume?: boolean;
+  /** With resume: run failed trials again too. Default false (a failure is a result). */
+  retryFailed?: boolean;
+  /** Start over: replace the experiment in `out`. Default false. */
+  force?: boolean;
+  /** Training backend in the workers. Default 'auto'. */
+  backend?: BackendChoice;
+  /**
+   * How trials reach the data: 'dir' (its path), 'synthetic' (workers regenerate the seeded dataset
+   * from its manifest), 'auto' (synthetic on kubernetes when the data is synthetic, else dir). Default 'auto'.
+   */
+  dataRef?: 'auto' | 'dir' | 'synthetic';
+  /**
+   * Plan only: the executor is asked for a dry run (kubernetes prints its manifests) and nothing is
+   * written to the experiment folder. Default false.
+   */
+  dryRun?: boolean;
+  /** Abort: running trials end as cancelled (not recorded, so a resume runs them). */
+  signal?: AbortSignal;
+  onProgress?: ProgressHook;
+  /** Called whenever the counts change, for a live status line. */
+  onStatus?: (status: SearchStatus) => void;
+  /** Called with each trial's record once it is stored. */
+  onTrial?: (record: TrialRecord) => void;
+}
+
+export interface SearchSummary {
+  /** The experiment folder. */
+  experiment: string;
+  executor: string;
+  /** Distinct workers that ran trials in this run. */
+  workers: number;
+  /** Trials in the plan. */
+  trials: number;
+  /** Trials run by this call. */
+  ran: number;
+  /** Trials that already had a result (resume). */
+  skipped: number;
+  /** Over the whole experiment (latest record per trial). */
+  ok: number;
+  failed: number;
+  stopped: number;
+  /** Trials of this run ended by the abort signal (not recorded). */
+  cancelled: number;
+  /** Wall time of this call's trials. */
+  seconds: number;
+  best: SearchBest | null;
+  /** The latest record of every trial that has one, in plan order. */
+  records: TrialRecord[];
+}
+
+/** Results that are not a trial's outcome: a cancelled trial (Ctrl-C) or a dry run runs again next time. */
+const NOT_RECORDED = new Set(['cancelled', 'dry-run']);
+
+const defaults = { space: 'default', executor: 'sequential', dataRef: 'auto', earlyStop: false, resume: false, retryFailed: false, force: false } as const;
+
+export async function runSearch(options: SearchOptions): Promise<SearchSummary> {
+  const o = { ...defaults, ...options };
+  if (!o.data) throw new CaplabError('usage', 'runSearch needs `data`, a dataset folder.', { hint: 'Pass --data DIR (create one with `caplab data generate`).' });
+  if (!o.out) throw new CaplabError('usage', 'runSearch needs `out`, the experiment folder.', { hint: 'Pass --out DIR, e.g. results/search.' });
+
+  // Everything that can be wrong is checked before a trial runs.
+  const space = await loadSearchSpace(o.space, { epochs: o.epochs, trials: o.trials, seed: o.seed, preset: o.preset });
+  const plan = expandSearchSpace(space);
+  const dataDir = resolve(o.data);
+  const manifest = await readManifest(dataDir);
+  const earlyStop = o.earlyStop === true ? {} : o.earlyStop === false ? null : o.earlyStop;
+  const meta: ExperimentMeta = {
+    schemaVersion: 1,
+    kind: 'caplab-experiment',
+    createdAt: new Date().toISOString(),
+    space,
+    seed: space.type === 'random' ? (space.seed ?? 0) : null,
+    data: { dir: dataDir, checksum: datasetChecksum(manifest), source: manifest.source, rows: manifest.rows },
+    earlyStop,
+    trials: plan,
+  };
+  const executor = await resolveExecutor(o, meta);
+  const previous = latestTrialRecords(
+    o.dryRun ? (o.resume ? (await readTrialLines(o.out)).records : []) : await openExperiment(o.out, meta, { resume: o.resume, force: o.force }),
+  );
+  const recorded = new Map(previous.map((r) => [r.trialId, r]));
+  const todo = plan.filter((t) => {
+    const r = recorded.get(t.id);
+    return !r || (o.retryFailed && r.status === 'failed');
+  });
+
+  const maxEpochs = Math.max(1, ...plan.map((t) => t.config.epochs));
+  const stopper = earlyStop ? createEarlyStopper(maxEpochs, earlyStop) : null;
+  if (stopper) for (const r of previous) for (const e of r.epochs ?? []) stopper.record(r.trialId, e.epoch, e.valLoss);
+
+  const useSynthetic = o.dataRef === 'synthetic' || (o.dataRef === 'auto' && executor.name === 'kubernetes' && manifest.source.type === 'synthetic');
+  const dataRef = useSynthetic ? syntheticRef(manifest, dataDir) : { dir: dataDir };
+  const specs: Array<Spec<TrialPayload>> = todo.map((t) => ({
+    id: t.id,
+    kind: 'trial',
+    payload: { config: t.config, data: dataRef, ...(o.backend ? { backend: o.backend } : {}) },
+  }));
+
+  const tracker = createTracker(plan, recorded, todo, o);
+  const epochs = new Map<string, TrialEpoch[]>();
+  const byId = new Map(plan.map((t) => [t.id, t]));
+  let writes: Promise<void> = Promise.resolve();
+  let writeError: unknown;
+  const workers = new Set<string>();
+  const started = performance.now();
+
+  const results = await executor.run(specs, {
+    signal: o.signal,
+    onEvent: (event) => {
+      if (event.kind === 'started') {
+        workers.add(event.worker);
+        tracker.started(event.id, event.worker);
+      } else if (event.kind === 'finished') {
+        const result = event.result;
+        if (NOT_RECORDED.has(result.failure ?? '') || o.dryRun) {
+          tracker.cancelled(result.id);
+          return;
+        }
+        const record = toRecord(byId.get(result.id)!, result, epochs.get(result.id) ?? [], stopper);
+        writes = writes.then(
+          () => appendTrialRecord(o.out, record).then(() => o.onTrial?.(record)),
+          (e) => void (writeError ??= e),
+        );
+        tracker.finished(record);
+      }
+    },
+    onSpecProgress: (id, data) => {
+      const e = epochOf(data);
+      if (!e) return;
+      const list = epochs.get(id) ?? [];
+      list.push(e);
+      epochs.set(id, list);
+      o.onProgress?.({ kind: 'trial-epoch', trialId: id, epoch: e.epoch, valLoss: e.valLoss, loss: e.loss });
+      if (stopper && stopper.report(id, e.epoch, e.valLoss) === 'stop') return 'stop';
+    },
+  });
+  await writes.catch((e) => void (writeError ??= e));
+  if (writeError) {
+    throw new CaplabError('store-failed', `Could not record trial results in ${o.out}: ${(writeError as Error).message}`, { cause: writeError });
+  }
+  const seconds = (performance.now() - started) / 1000;
+
+  const final = new Map(recorded);
+  for (const r of tracker.records) final.set(r.trialId, r);
+  const records = plan.map((t) => final.get(t.id)).filter((r): r is TrialRecord => r !== undefined);
+  const count = (s: string) => records.filter((r) => r.status === s).length;
+  return {
+    experiment: o.out,
+    executor: executor.name,
+    workers: workers.size,
+    trials: plan.length,
+    ran: results.filter((r) => !NOT_RECORDED.has(r.failure ?? '')).length,
+    skipped: plan.length - todo.length,
+    ok: count('ok'),
+    failed: count('failed'),
+    stopped: count('stopped'),
+    cancelled: results.filter((r) => NOT_RECORDED.has(r.failure ?? '')).length,
+    seconds,
+    best: bestTrial(records),
+    records,
+  };
+}
+
+async function resolveExecutor(o: SearchOptions, meta: ExperimentMeta): Promise<Executor> {
+  if (o.executor && typeof o.executor === 'object') return o.executor;
+  const name = (o.executor ?? defaults.executor) as ExecutorName;
+  const options: ExecutorOptions = { ...o.executorOptions };
+  if (o.workers !== undefined) options.workers = o.workers;
+  if (name === 'kubernetes') {
+    // A stable name per experiment, so a resubmit finds its Job.
+    options.kubernetes = { experiment: `caplab-${experimentIdentity(meta).slice(0, 10)}`, ...(o.dryRun ? { dryRun: true } : {}), ...options.kubernetes };
+  }
+  return createExecutor(name, options);
+}
+
+function syntheticRef(manifest: Manifest, dir: string): TrialPayload['data'] {
+  const s = manifest.source as Manifest['source'] & { baseTickers?: number };
+  if (s.type !== 'synthetic' || s.seed === undefined) {
+    throw new CaplabError('usage', `The dataset in ${dir} is not synthetic, so workers cannot regenerate it.`, {
+      hint: 'Put the data where the workers can read it (e.g. a PVC) and use dataRef "dir".',
+    });
+  }
+  return { synthetic: { seed: s.seed, tickers: s.baseTickers ?? s.tickers, days: s.days, scale: s.scale ?? 1 } };
+}
+
+function epochOf(data: unknown): TrialEpoch | null {
+  const d = data as Partial<TrialEpoch> | null;
+  if (!d || typeof d !== 'object' || typeof d.epoch !== 'number' || typeof d.valLoss !== 'number') return null;
+  return { epoch: d.epoch, loss: d.loss, valLoss: d.valLoss, seconds: d.seconds };
+}
+
+function toRecord(trial: Trial, result: SpecResult, reported: TrialEpoch[], stopper: EarlyStopper | null): TrialRecord {
+  const r = result.result as Partial<TrainResult> | undefined;
+  const trained = r && typeof r === 'object' && Array.isArray(r.epochs) ? r : undefined;
+  let reason = result.reason;
+  if (result.failure === 'early-stop' && stopper) {
+    const d = stopper.stops.find((s) => s.trialId === trial.id);
+    if (d) reason = `stopped early at epoch ${d.epoch}: validation loss ${d.valLoss.toPrecision(4)} ranked ${d.rank + 1} of ${d.seen} at the rung, only the best ${d.keep} go on`;
+  }
+  return {
+    trialId: trial.id,
+    status: result.status,
+    ...(reason ? { reason } : {}),
+    ...(result.failure ? { failure: result.failure } : {}),
+    config: trial.config,
+    ...(trained?.metrics ? { metrics: trained.metrics } : {}),
+    epochs: trained ? trained.epochs!.map((e) => ({ epoch: e.epoch, loss: e.loss, valLoss: e.valLoss, seconds: e.seconds })) : reported,
+    ...(trained?.bestEpoch !== undefined ? { bestEpoch: trained.bestEpoch } : {}),
+    seconds: result.seconds,
+    ...(trained?.seconds !== undefined ? { trainSeconds: trained.seconds } : {}),
+    ...(trained?.rows !== undefined ? { rows: trained.rows } : {}),
+    ...(trained?.rowsPerSecond !== undefined ? { rowsPerSecond: trained.rowsPerSecond } : {}),
+    ...((trained?.backend ?? result.provenance.backend) ? { backend: trained?.backend ?? result.provenance.backend } : {}),
+    worker: result.worker,
+    startedAt: result.startedAt,
+    finishedAt: result.finishedAt,
+    provenance: result.provenance,
+  };
+}
+
+/** The ok trial with the lowest validation MSE (the test split never chooses). */
+export function bestTrial(records: TrialRecord[]): SearchBest | null {
+  let best: TrialRecord | undefined;
+  for (const r of records) {
+    if (r.status !== 'ok' || !r.metrics) continue;
+    if (!best || r.metrics.validation.mse < best.metrics!.validation.mse) best = r;
+  }
+  if (!best) return null;
+  const v = best.metrics!.validation;
+  return { trialId: best.trialId, config: best.config, validation: { mse: v.mse, rmse: v.rmse, mae: v.mae, r2: v.r2, directionalAccuracy: v.directionalAccuracy } };
+}
+
+function createTracker(plan: Trial[], recorded: Map<string, TrialRecord>, todo: Trial[], o: SearchOptions) {
+  const start = performance.now();
+  const running = new Set<string>();
+  const records: TrialRecord[] = [];
+  const latest = new Map(recorded);
+  // A failed trial about to be retried is not done.
+  for (const t of todo) latest.delete(t.id);
+  let finishedNow = 0;
+  const status = (): SearchStatus => {
+    const all = [...latest.values()];
+    const best = bestTrial(all);
+    const elapsed = (performance.now() - start) / 1000;
+    const left = todo.length - finishedNow;
+    return {
+      done: all.length,
+      total: plan.length,
+      running: running.size,
+      failed: all.filter((r) => r.status === 'failed').length,
+      stopped: all.filter((r) => r.status === 'stopped').length,
+      ...(best ? { best: { trialId: best.trialId, mse: best.validation.mse } } : {}),
+      elapsedSeconds: elapsed,
+      ...(finishedNow > 0 ? { etaSeconds: (elapsed / finishedNow) * left } : {}),
+    };
+  };
+  const emit = () => o.onStatus?.(status());
+  emit();
+  return {
+    records,
+    started(id: string, worker: string) {
+      running.add(id);
+      o.onProgress?.({ kind: 'trial-started', trialId: id, worker });
+      emit();
+    },
+    cancelled(id: string) {
+      running.delete(id);
+      emit();
+    },
+    finished(record: TrialRecord) {
+      running.delete(record.trialId);
+      records.push(record);
+      latest.set(record.trialId, record);
+      finishedNow++;
+      const s = status();
+      o.onProgress?.({
+        kind: 'trial-finished',
+        trialId: record.trialId,
+        status: record.status,
+        done: s.done,
+        total: s.total,
+        running: s.running,
+        failed: s.failed,
+        ...(s.best ? { best: s.best.mse } : {}),
+      });
+      o.onStatus?.(s);
+    },
+  };
+}
+
+/** One line for people: "12/18 done · 2 running · 1 failed · best mse 1.2e-4 · 34s elapsed · ~20s left". */
+export function formatSearchStatus(s: SearchStatus): string {
+  const parts = [`${s.done}/${s.total} done`, `${s.running} running`, `${s.failed} failed`];
+  if (s.stopped) parts.push(`${s.stopped} stopped early`);
+  if (s.best) parts.push(`best val mse ${s.best.mse.toPrecision(4)} (${s.best.trialId})`);
+  parts.push(`${s.elapsedSeconds.toFixed(1)}s elapsed`);
+  if (s.etaSeconds !== undefined && s.done < s.total) parts.push(`~${Math.ceil(s.etaSeconds)}s left`);
+  return parts.join(' · ');
+}
