@@ -11,7 +11,6 @@ export const FEATURE_NAMES: readonly string[] = [
   'ret_1_lag1',
   'ret_1_lag2',
   'ret_1_lag3',
-  'ret_1_lag4',
   'ret_5', // 100·ln(C_t / C_t-5)
   'ret_20',
   'ret_60',
@@ -21,10 +20,11 @@ export const FEATURE_NAMES: readonly string[] = [
   'vol_5', // std of ret_1 over the last 5 days
   'vol_20',
   'vol_60',
+  'rsi_14', // sum of ret_1 / sum of |ret_1| over the last 14 days: RSI rescaled to [−1, 1]
   'volume_z_20', // (ln(1+V_t) − mean) / std over the last 20 days
   'range_hl', // 100·ln(H_t / L_t)
-  'ret_oc', // 100·ln(C_t / O_t)
-  'gap', // 100·ln(O_t / C_t-1)
+  'ret_oc', // 100·ln(C_t / O_t); the overnight gap is ret_1 − ret_oc
+  'close_loc', // where the close sits in the day's range: (C − L) / (H − L), 0.5 if H = L
 ];
 export const FEATURE_COUNT = FEATURE_NAMES.length;
 export const TARGET_NAME = 'next_return';
@@ -39,6 +39,7 @@ export interface FeatureScratch {
   ret: Float64Array;
   sumRet: Float64Array;
   sumRet2: Float64Array;
+  sumAbs: Float64Array;
   sumClose: Float64Array;
   sumLv: Float64Array;
   sumLv2: Float64Array;
@@ -51,6 +52,7 @@ export function featureScratch(n = 0): FeatureScratch {
     ret: new Float64Array(cap),
     sumRet: new Float64Array(cap + 1),
     sumRet2: new Float64Array(cap + 1),
+    sumAbs: new Float64Array(cap + 1),
     sumClose: new Float64Array(cap + 1),
     sumLv: new Float64Array(cap + 1),
     sumLv2: new Float64Array(cap + 1),
@@ -81,17 +83,18 @@ export function computeFeatures(
   if (from < WARMUP || to > n - 1 || from > to) throw new Error(`computeFeatures: rows [${from}, ${to}) outside [${WARMUP}, ${n - 1})`);
   let w = scratch;
   if (w.cap < n) w = Object.assign(scratch, featureScratch(n));
-  const { ret, sumRet, sumRet2, sumClose, sumLv, sumLv2 } = w;
+  const { ret, sumRet, sumRet2, sumAbs, sumClose, sumLv, sumLv2 } = w;
   const close = s.close;
   // Prefix sums only up to `to` (inclusive): nothing after the last row's day is read, and the
   // target reads one more close.
   ret[0] = 0;
-  sumRet[0] = sumRet2[0] = sumClose[0] = sumLv[0] = sumLv2[0] = 0;
+  sumRet[0] = sumRet2[0] = sumAbs[0] = sumClose[0] = sumLv[0] = sumLv2[0] = 0;
   for (let t = 0; t < to; t++) {
     const r = t === 0 ? 0 : 100 * Math.log(close[t] / close[t - 1]);
     ret[t] = r;
     sumRet[t + 1] = sumRet[t] + r;
     sumRet2[t + 1] = sumRet2[t] + r * r;
+    sumAbs[t + 1] = sumAbs[t] + Math.abs(r);
     sumClose[t + 1] = sumClose[t] + close[t];
     const lv = Math.log1p(s.volume[t]);
     sumLv[t + 1] = sumLv[t] + lv;
@@ -105,23 +108,26 @@ export function computeFeatures(
     x[o + 1] = ret[t - 1];
     x[o + 2] = ret[t - 2];
     x[o + 3] = ret[t - 3];
-    x[o + 4] = ret[t - 4];
-    x[o + 5] = 100 * Math.log(c / close[t - 5]);
-    x[o + 6] = 100 * Math.log(c / close[t - 20]);
-    x[o + 7] = 100 * Math.log(c / close[t - 60]);
-    x[o + 8] = 100 * (c / ((sumClose[e] - sumClose[e - 5]) / 5) - 1);
-    x[o + 9] = 100 * (c / ((sumClose[e] - sumClose[e - 20]) / 20) - 1);
-    x[o + 10] = 100 * (c / ((sumClose[e] - sumClose[e - 60]) / 60) - 1);
-    x[o + 11] = std(sumRet[e] - sumRet[e - 5], sumRet2[e] - sumRet2[e - 5], 5);
-    x[o + 12] = std(sumRet[e] - sumRet[e - 20], sumRet2[e] - sumRet2[e - 20], 20);
-    x[o + 13] = std(sumRet[e] - sumRet[e - 60], sumRet2[e] - sumRet2[e - 60], 60);
+    x[o + 4] = 100 * Math.log(c / close[t - 5]);
+    x[o + 5] = 100 * Math.log(c / close[t - 20]);
+    x[o + 6] = 100 * Math.log(c / close[t - 60]);
+    x[o + 7] = 100 * (c / ((sumClose[e] - sumClose[e - 5]) / 5) - 1);
+    x[o + 8] = 100 * (c / ((sumClose[e] - sumClose[e - 20]) / 20) - 1);
+    x[o + 9] = 100 * (c / ((sumClose[e] - sumClose[e - 60]) / 60) - 1);
+    x[o + 10] = std(sumRet[e] - sumRet[e - 5], sumRet2[e] - sumRet2[e - 5], 5);
+    x[o + 11] = std(sumRet[e] - sumRet[e - 20], sumRet2[e] - sumRet2[e - 20], 20);
+    x[o + 12] = std(sumRet[e] - sumRet[e - 60], sumRet2[e] - sumRet2[e - 60], 60);
+    const abs14 = sumAbs[e] - sumAbs[e - 14];
+    x[o + 13] = abs14 > 1e-12 ? (sumRet[e] - sumRet[e - 14]) / abs14 : 0;
     const lvStd = std(sumLv[e] - sumLv[e - 20], sumLv2[e] - sumLv2[e - 20], 20);
     const lvMean = (sumLv[e] - sumLv[e - 20]) / 20;
     x[o + 14] = lvStd > 1e-9 ? (Math.log1p(s.volume[t]) - lvMean) / lvStd : 0;
-    x[o + 15] = 100 * Math.log(s.high[t] / s.low[t]);
+    const h = s.high[t];
+    const l = s.low[t];
+    x[o + 15] = 100 * Math.log(h / l);
     x[o + 16] = 100 * Math.log(c / s.open[t]);
-    x[o + 17] = 100 * Math.log(s.open[t] / close[t - 1]);
-    y[at + (t - from)] = 100 * Math.log(close[t + 1] / c);
+    x[o + 17] = h > l ? (c - l) / (h - l) : 0.5;
     o += FEATURE_COUNT;
+    y[at + (t - from)] = 100 * Math.log(close[t + 1] / c);
   }
 }

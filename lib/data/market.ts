@@ -129,8 +129,8 @@ export function simulateTicker(seed: number, index: number, factors: MarketFacto
     volLevel = 0.95 * volLevel + 0.1 * r.normal();
     out.volume[t] = Math.round(Math.exp(baseVolume + volLevel + 0.4 * Math.abs(z) + 0.35 * shock));
     momentum = 0.9 * momentum + e;
-    const weight = 2 / (1 + Math.exp(-1.5 * shock));
-    mu = -0.12 * e * weight + 0.04 * sigma * Math.tanh(momentum / (2.3 * sigma));
+    const weight = 2 / (1 + Math.exp(-3 * shock));
+    mu = -0.2 * e * weight + 0.06 * sigma * Math.tanh(momentum / (2.3 * sigma));
   }
   return { sector, beta, sectorBeta, idioVol };
 }

@@ -1,0 +1,202 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, readdir, rm, mkdir, writeFile, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { generateDataset, readNpy, readManifest, isCaplabError, type ProgressEvent } from '../lib/index.ts';
+
+const SMALL = { tickers: 6, days: 120 };
+
+async function withTmp(fn: (dir: string) => Promise<void>): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'caplab-data-gen-'));
+  try {
+    await fn(dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+const shaList = (m: { shards: Array<{ x: { sha256: string }; y: { sha256: string } }> }) => m.shards.flatMap((s) => [s.x.sha256, s.y.sha256]);
+
+test('the same seed and options give byte-identical shards', async () => {
+  await withTmp(async (dir) => {
+    const a = await generateDataset({ ...SMALL, out: join(dir, 'a'), seed: 5 });
+    const b = await generateDataset({ ...SMALL, out: join(dir, 'b'), seed: 5 });
+    assert.deepEqual(shaList(a.manifest), shaList(b.manifest));
+    const fa = await readFile(join(dir, 'a', a.manifest.shards[0].x.file));
+    const fb = await readFile(join(dir, 'b', b.manifest.shards[0].x.file));
+    assert.ok(fa.equals(fb));
+  });
+});
+
+test('a different seed gives different data', async () => {
+  await withTmp(async (dir) => {
+    const a = await generateDataset({ ...SMALL, out: join(dir, 'a'), seed: 5 });
+    const b = await generateDataset({ ...SMALL, out: join(dir, 'b'), seed: 6 });
+    for (const [x, y] of shaList(a.manifest).map((s, i) => [s, shaList(b.manifest)[i]])) assert.notEqual(x, y);
+  });
+});
+
+test('a scaled dataset holds the base tickers unchanged plus new tickers that copy no base row', async () => {
+  await withTmp(async (dir) => {
+    const base = await generateDataset({ ...SMALL, out: join(dir, 'base') });
+    const big = await generateDataset({ ...SMALL, out: join(dir, 'x3'), scale: 3 });
+    assert.equal(big.manifest.source.tickers, 18);
+    assert.equal(big.rows, 3 * base.rows);
+    // Shard groups are base-sized, so the first group is the base dataset byte for byte.
+    assert.deepEqual(shaList(big.manifest).slice(0, 6), shaList(base.manifest));
+    const rowKeys = async (root: string, file: string) => {
+      const { data, shape } = await readNpy(join(root, file));
+      const keys: string[] = [];
+      for (let r = 0; r < shape[0]; r++) keys.push(Array.from(data.subarray(r * shape[1], (r + 1) * shape[1])).join(','));
+      return keys;
+    };
+    const seen = new Set<string>();
+    for (const s of base.manifest.shards) for (const k of await rowKeys(join(dir, 'base'), s.x.file)) seen.add(k);
+    let newRows = 0;
+    for (const s of big.manifest.shards.filter((s) => s.tickers!.first >= SMALL.tickers)) {
+      for (const k of await rowKeys(join(dir, 'x3'), s.x.file)) {
+        assert.ok(!seen.has(k), 'a row of a new ticker equals a base row');
+        newRows++;
+      }
+    }
+    assert.equal(newRows, 2 * base.rows);
+  });
+});
+
+test('the split is by date: every train date is before every validation date, and those before every test date', async () => {
+  await withTmp(async (dir) => {
+    const s = await generateDataset({ ...SMALL, out: join(dir, 'd') });
+    const days: Record<string, number[]> = { train: [], validation: [], test: [] };
+    for (const sh of s.manifest.shards) {
+      const { data } = await readNpy(join(dir, 'd', sh.meta!.file));
+      for (let r = 0; r < sh.rows; r++) days[sh.split].push(data[2 * r + 1]);
+    }
+    assert.ok(days.train.length > 0 && days.validation.length > 0 && days.test.length > 0);
+    // The target of the last train row (next day's return) is still before validation starts.
+    assert.ok(Math.max(...days.train) + 1 < Math.min(...days.validation));
+    assert.ok(Math.max(...days.validation) + 1 < Math.min(...days.test));
+    assert.ok(s.manifest.split.firstDate < s.manifest.split.validationStart);
+    assert.ok(s.manifest.split.validationStart < s.manifest.split.testStart);
+    assert.ok(s.manifest.split.testStart <= s.manifest.split.lastDate);
+    assert.equal(s.manifest.rows.total, s.manifest.rows.train + s.manifest.rows.validation + s.manifest.rows.test);
+  });
+});
+
+test('reports a shard-written event per shard and records train statistics', async () => {
+  await withTmp(async (dir) => {
+    const events: ProgressEvent[] = [];
+    const s = await generateDataset({ ...SMALL, out: join(dir, 'p'), scale: 2, onProgress: (e) => events.push(e) });
+    const written = events.filter((e) => e.kind === 'shard-written');
+    assert.equal(written.length, s.manifest.shards.length);
+    const last = written.at(-1)!;
+    assert.equal(last.kind === 'shard-written' && last.rows, s.rows);
+    assert.equal(last.kind === 'shard-written' && last.bytes, s.bytes);
+    const st = s.manifest.stats!;
+    assert.equal(st.rows, s.manifest.rows.train);
+    assert.equal(st.mean.length, s.features);
+    assert.ok(st.std.every((v) => v > 0) && st.targetStd > 0.5 && st.targetStd < 5, 'returns are in percent');
+  });
+});
+
+test('the synthetic returns carry a signal a linear model learns from the train split', async () => {
+  await withTmp(async (dir) => {
+    const s = await generateDataset({ tickers: 60, days: 400, out: join(dir, 'sig') });
+    const load = async (split: string) => {
+      const sh = s.manifest.shards.filter((x) => x.split === split);
+      const xs = await Promise.all(sh.map((x) => readNpy(join(dir, 'sig', x.x.file))));
+      const ys = await Promise.all(sh.map((x) => readNpy(join(dir, 'sig', x.y.file))));
+      return { x: xs.map((a) => a.data), y: ys.map((a) => a.data) };
+    };
+    const F = s.features + 1;
+    // Ordinary least squares via the normal equations, with an intercept.
+    const xtx = Array.from({ length: F }, () => new Float64Array(F));
+    const xty = new Float64Array(F);
+    const train = await load('train');
+    const row = new Float64Array(F);
+    train.x.forEach((x, k) => {
+      for (let r = 0; r < train.y[k].length; r++) {
+        row[0] = 1;
+        for (let f = 1; f < F; f++) row[f] = x[r * (F - 1) + f - 1];
+        for (let i = 0; i < F; i++) {
+          xty[i] += row[i] * train.y[k][r];
+          for (let j = 0; j < F; j++) xtx[i][j] += row[i] * row[j];
+        }
+      }
+    });
+    for (let i = 0; i < F; i++) xtx[i][i] += 1e-6;
+    // Gaussian elimination.
+    const a = xtx.map((r, i) => [...r, xty[i]]);
+    for (let c = 0; c < F; c++) {
+      let p = c;
+      for (let r = c + 1; r < F; r++) if (Math.abs(a[r][c]) > Math.abs(a[p][c])) p = r;
+      [a[c], a[p]] = [a[p], a[c]];
+      for (let r = 0; r < F; r++) {
+        if (r === c) continue;
+        const k = a[r][c] / a[c][c];
+        for (let j = c; j <= F; j++) a[r][j] -= k * a[c][j];
+      }
+    }
+    const w = a.map((r, i) => r[F] / r[i]);
+    const test = await load('test');
+    let sse = 0;
+    let sst = 0;
+    let n = 0;
+    let mean = 0;
+    test.y.forEach((y) => y.forEach((v) => { mean += v; n++; }));
+    mean /= n;
+    test.x.forEach((x, k) => {
+      for (let r = 0; r < test.y[k].length; r++) {
+        let p = w[0];
+        for (let f = 1; f < F; f++) p += w[f] * x[r * (F - 1) + f - 1];
+        sse += (test.y[k][r] - p) ** 2;
+        sst += (test.y[k][r] - mean) ** 2;
+      }
+    });
+    const r2 = 1 - sse / sst;
+    assert.ok(r2 > 0.002, `out-of-sample R² ${r2} should be above zero`);
+    assert.ok(r2 < 0.2, `out-of-sample R² ${r2} should be weak`);
+  });
+});
+
+test('refuses to overwrite an existing output folder unless force is set', async () => {
+  await withTmp(async (dir) => {
+    const out = join(dir, 'exists');
+    await mkdir(out);
+    await writeFile(join(out, 'keep.txt'), 'mine');
+    await assert.rejects(generateDataset({ ...SMALL, out }), (e) => isCaplabError(e, 'output-exists') && /exists/.test(e.message) && /--force/.test(e.message));
+    assert.deepEqual(await readdir(out), ['keep.txt']);
+    await generateDataset({ ...SMALL, out, force: true });
+    assert.ok((await readdir(out)).includes('manifest.json'));
+    assert.ok(!(await readdir(out)).includes('keep.txt'));
+    assert.equal((await readdir(dir)).length, 1, 'no temp folder is left beside the output');
+  });
+});
+
+test('rejects a scale that is not a positive number, naming the value', async () => {
+  await withTmp(async (dir) => {
+    for (const scale of [0, -1, Number.NaN, Number.POSITIVE_INFINITY, 'abc' as unknown as number, 0.001]) {
+      await assert.rejects(generateDataset({ ...SMALL, out: join(dir, 'bad'), scale }), (e) => isCaplabError(e, 'bad-option') && /scale/.test(e.message));
+    }
+    assert.deepEqual(await readdir(dir), [], 'nothing is written for a bad option');
+  });
+});
+
+test('accepts a fractional scale as a share of the base tickers', async () => {
+  await withTmp(async (dir) => {
+    const s = await generateDataset({ ...SMALL, out: join(dir, 'half'), scale: 0.5 });
+    assert.equal(s.manifest.source.tickers, 3);
+    assert.equal((await readManifest(join(dir, 'half'))).source.scale, 0.5);
+  });
+});
+
+test('rejects ticker, day and seed counts that are not whole numbers in range', async () => {
+  await withTmp(async (dir) => {
+    const cases = [{ tickers: 0 }, { tickers: 2.5 }, { days: 5 }, { seed: -1 }, { seed: 1.5 }];
+    for (const c of cases) {
+      const field = Object.keys(c)[0];
+      await assert.rejects(generateDataset({ ...SMALL, ...c, out: join(dir, 'bad') }), (e) => isCaplabError(e, 'bad-option') && e.message.startsWith(field));
+    }
+    await assert.rejects(generateDataset({ ...SMALL, out: '' }), (e) => isCaplabError(e, 'bad-option') && /out/.test(e.message));
+  });
+});
