@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseBytes, formatBytes, podMemoryQuantity } from '../lib/memory/bytes.ts';
+import { parseBytes, formatBytes, podMemoryQuantity, floorMemoryQuantity } from '../lib/memory/bytes.ts';
 import { isCaplabError } from '../lib/errors.ts';
 
 const GiB = 1024 ** 3;
@@ -36,7 +36,8 @@ test('formats sizes in binary units', () => {
 test('rounds pod memory up to a quantity a person would ask for', () => {
   assert.deepEqual(podMemoryQuantity(2.6 * GiB), { quantity: '3Gi', bytes: 3 * GiB });
   assert.deepEqual(podMemoryQuantity(2.2 * GiB), { quantity: '2560Mi', bytes: 2.5 * GiB });
-  assert.deepEqual(podMemoryQuantity(300 * MiB), { quantity: '384Mi', bytes: 384 * MiB });
+  assert.deepEqual(podMemoryQuantity(300 * MiB), { quantity: '320Mi', bytes: 320 * MiB });
   assert.deepEqual(podMemoryQuantity(9.2 * GiB), { quantity: '10Gi', bytes: 10 * GiB });
-  assert.deepEqual(podMemoryQuantity(1), { quantity: '128Mi', bytes: 128 * MiB });
+  assert.deepEqual(podMemoryQuantity(1), { quantity: '16Mi', bytes: 16 * MiB });
+  assert.deepEqual(floorMemoryQuantity(204.7 * MiB), { quantity: '204Mi', bytes: 204 * MiB });
 });

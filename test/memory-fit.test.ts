@@ -61,8 +61,16 @@ test('plans one pod when the data fits one pod', () => {
   const fit = fitMemory([{ rows: 1000, peakBytes: 100 * MiB }, { rows: 2000, peakBytes: 110 * MiB }], 7)!;
   const plan = podPlan(fit, 2000, { maxPodBytes: 4 * GiB });
   assert.equal(plan.pods, 1);
-  assert.equal(plan.podMemory, '256Mi');
-  assert.equal(plan.text, '~110 MiB → 1 pod × 256Mi');
+  assert.equal(plan.podMemory, '160Mi');
+  assert.equal(plan.text, '~110 MiB → 1 pod × 160Mi');
+});
+
+test('asks for the cap itself when rounding a pod up would pass it', () => {
+  // 129 MiB fixed + 99 MiB of data, pods of at most 204 MiB: 3 pods need 202.5 MiB each.
+  const fit = { fixedBytes: 129 * MiB, perRowBytes: (99 * MiB) / 1e6, rawBytesPerRow: 76, ratio: 0, features: 18, points: 3, method: 'least-squares' as const, r2: 1 };
+  const plan = podPlan(fit, 1e6, { maxPodBytes: 204.3 * MiB });
+  assert.equal(plan.pods, 3);
+  assert.equal(plan.podMemory, '204Mi');
 });
 
 test('says there is no plan when the fixed part alone overflows a pod', () => {

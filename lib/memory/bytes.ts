@@ -74,14 +74,22 @@ export function formatBytes(bytes: number, digits = 3): string {
 }
 
 /**
- * A Kubernetes memory quantity for `bytes`, rounded up to a size a person would ask for:
- * 128Mi steps below 1Gi, 512Mi steps below 8Gi, whole Gi above. Returns the quantity and the
- * bytes it stands for.
+ * A Kubernetes memory quantity for `bytes`, rounded up to a size a person would ask for: a
+ * quarter of the power of two below it (512Mi steps between 2Gi and 4Gi, 64Mi steps between
+ * 256Mi and 512Mi), at least 16Mi. Returns the quantity and the bytes it stands for.
  *
  * @example podMemoryQuantity(2.6 * 2 ** 30) // { quantity: '3Gi', bytes: 3221225472 }
  */
 export function podMemoryQuantity(bytes: number): { quantity: string; bytes: number } {
-  const step = bytes <= GiB ? 128 * MiB : bytes <= 8 * GiB ? 512 * MiB : GiB;
-  const rounded = Math.max(step, Math.ceil(bytes / step) * step);
-  return { quantity: rounded % GiB === 0 ? `${rounded / GiB}Gi` : `${rounded / MiB}Mi`, bytes: rounded };
+  const step = Math.max(16 * MiB, 2 ** Math.floor(Math.log2(Math.max(1, bytes))) / 4);
+  return quantityOf(Math.max(step, Math.ceil(bytes / step) * step));
+}
+
+/** The largest whole-MiB quantity not above `bytes` (a cap, e.g. the biggest pod allowed). */
+export function floorMemoryQuantity(bytes: number): { quantity: string; bytes: number } {
+  return quantityOf(Math.floor(bytes / MiB) * MiB);
+}
+
+function quantityOf(bytes: number): { quantity: string; bytes: number } {
+  return { quantity: bytes % GiB === 0 ? `${bytes / GiB}Gi` : `${Math.round(bytes / MiB)}Mi`, bytes };
 }

@@ -2,7 +2,8 @@
  * From measured peaks to advice: a straight-line fit memory ≈ fixed + perRow × rows, the scale
  * where that line crosses a budget, and how many pods of what size a bigger scale needs.
  */
-import { formatBytes, podMemoryQuantity } from './bytes.ts';
+import { floorMemoryQuantity, formatBytes, podMemoryQuantity } from './bytes.ts';
+import { definedOnly } from './options.ts';
 
 export interface MemoryPoint {
   rows: number;
@@ -116,17 +117,22 @@ const planDefaults = { headroom: 0.25, maxPods: 256 };
 
 /**
  * The fewest pods k such that each pod's share of the data (fixed + perRow × rows / k), plus
- * headroom, rounded up to a pod memory quantity, fits within `maxPodBytes`. Each pod pays the
+ * headroom, fits within `maxPodBytes`; the pod memory is that rounded up to a tidy quantity
+ * (or the cap itself when rounding would pass it). Each pod pays the
  * fixed part again: that is why k pods need more memory in total than one process.
  */
 export function podPlan(fit: MemoryFit, rows: number, options: PodPlanOptions): PodPlan {
-  const o = { ...planDefaults, ...options };
+  const o = { ...planDefaults, ...definedOnly(options) } as Required<PodPlanOptions>;
   const needBytes = predictMemory(fit, rows);
   const need = `~${formatBytes(needBytes, 2)}`;
   for (let k = 1; k <= o.maxPods; k++) {
     const share = fit.fixedBytes + (fit.perRowBytes * rows) / k;
-    const q = podMemoryQuantity(share * (1 + o.headroom));
-    if (q.bytes <= o.maxPodBytes) {
+    const limit = share * (1 + o.headroom);
+    if (limit > o.maxPodBytes) continue;
+    let q = podMemoryQuantity(limit);
+    // Rounding up to a tidy size must not push a pod past the largest allowed: ask for the cap.
+    if (q.bytes > o.maxPodBytes) q = floorMemoryQuantity(o.maxPodBytes);
+    if (q.bytes >= limit) {
       return { rows, needBytes, pods: k, podShareBytes: share, podMemory: q.quantity, podMemoryBytes: q.bytes, text: `${need} → ${k} pod${k === 1 ? '' : 's'} × ${q.quantity}` };
     }
   }

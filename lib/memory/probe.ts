@@ -21,6 +21,7 @@ import { ensureProbeDataset, type ProbeDataset } from './datasets.ts';
 import { fitMemory, maxRowsWithin, podPlan, type MemoryFit, type PodPlan } from './fit.ts';
 import type { OomKind } from './oom.ts';
 import type { ProbeSpecPayload, ProbeWorkerResult } from './probe-worker.ts';
+import { definedOnly } from './options.ts';
 
 export interface ProbeOptions {
   /** Data scales to probe, in order. Default the preset's scales (full: 1, 10, 50, 200). */
@@ -158,7 +159,8 @@ function workerResult(stdoutResult: Record<string, unknown> | undefined): { resu
 export async function runProbe(options: ProbeOptions = {}): Promise<ProbeReport> {
   const started = performance.now();
   const p = preset();
-  const o = { ...defaults, ...options };
+  // Options left undefined (e.g. an unset CLI flag) take the default rather than erase it.
+  const o = { ...defaults, ...definedOnly(options) };
   const scales = checkScales(options.scales ?? p.scales);
   const tickers = options.tickers ?? p.tickers;
   const days = options.days ?? p.days;
