@@ -9,7 +9,7 @@ export type OptimizerName = 'adam' | 'sgd' | 'rmsprop';
 
 /** A regression MLP: inputs → hidden layers → one output (the next-day return). */
 export interface ModelConfig {
-  /** Units per hidden layer, input side first. Default [64, 32]. */
+  /** Units per hidden layer, input side first; [] is a linear regression. Default [64, 32]. */
   hidden: number[];
   /** Hidden-layer activation. Default 'relu'. */
   activation: Activation;

@@ -162,6 +162,7 @@ export async function trainModel(data: string | InMemoryDataset, options: TrainO
         epoch,
         loss: lossSum / rows,
         valLoss,
+        rows,
         seconds: (performance.now() - t0) / 1000,
         rowsPerSecond: rows / stepSeconds,
       };

@@ -47,8 +47,11 @@ export interface EpochReport {
   loss: number;
   /** Validation MSE on standardized targets after the epoch. */
   valLoss: number;
+  /** Rows trained this epoch (fewer than the split when maxSteps cut it short). */
+  rows: number;
+  /** Wall time of the epoch, validation included. */
   seconds: number;
-  /** Training rows per second during this epoch (gradient steps only, not validation). */
+  /** Training rows per second during this epoch (batching and gradient steps, not validation). */
   rowsPerSecond: number;
 }
 

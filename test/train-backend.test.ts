@@ -1,0 +1,102 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { initBackend, loadDataset } from '../lib/train/index.ts';
+import { tf } from '../lib/train/tf.ts';
+import { isCaplabError } from '../lib/errors.ts';
+import { writeNpy } from '../lib/data/npy.ts';
+import { tinyDataset } from './helpers/tiny-dataset.ts';
+
+const nativeInstalled = (() => {
+  try {
+    createRequire(import.meta.url).resolve('@tensorflow/tfjs-node');
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+test('uses the backend asked for and reports its name', async () => {
+  assert.equal(await initBackend('cpu'), 'cpu');
+  assert.equal(tf.getBackend(), 'cpu');
+  assert.equal(await initBackend('wasm'), 'wasm');
+  assert.equal(tf.getBackend(), 'wasm');
+});
+
+test('auto picks the native backend when installed, else wasm', async () => {
+  assert.equal(await initBackend('auto'), nativeInstalled ? 'tensorflow' : 'wasm');
+  assert.equal(await initBackend(), nativeInstalled ? 'tensorflow' : 'wasm');
+});
+
+test('an explicit native request fails with a hint when tfjs-node is missing', { skip: nativeInstalled }, async () => {
+  await assert.rejects(initBackend('node'), (e: unknown) => isCaplabError(e, 'backend-unavailable') && /npm install @tensorflow\/tfjs-node/.test(e.message));
+});
+
+test('rejects an unknown backend name', async () => {
+  await assert.rejects(initBackend('gpu' as never), (e: unknown) => isCaplabError(e, 'bad-config') && /gpu/.test(e.message));
+});
+
+test('the patched wasm Slice kernel returns what the cpu backend returns', async () => {
+  const values = Float32Array.from({ length: 4 * 5 * 6 }, (_, i) => i * 0.5 - 3);
+  const cases: Array<[number[], number[], number[]]> = [
+    [[120], [7], [50]],
+    [[120], [0], [120]],
+    [[4, 30], [1, 0], [2, 30]],
+    [[4, 30], [1, 3], [2, 5]], // not contiguous: falls back to the stock kernel
+    [[4, 5, 6], [2, 0, 0], [1, 5, 6]],
+    [[4, 5, 6], [1, 2, 0], [1, 2, 6]],
+    [[4, 5, 6], [0, 1, 2], [4, 3, 2]],
+  ];
+  const run = async (backend: 'cpu' | 'wasm') => {
+    await initBackend(backend);
+    return cases.map(([shape, begin, size]) => tf.tidy(() => Array.from(tf.slice(tf.tensor(values.subarray(0, shape.reduce((a, b) => a * b)), shape), begin, size).dataSync())));
+  };
+  const expected = await run('cpu');
+  const got = await run('wasm');
+  assert.deepEqual(got, expected);
+  // int32 too
+  await initBackend('wasm');
+  assert.deepEqual(tf.tidy(() => Array.from(tf.slice(tf.tensor1d([1, 2, 3, 4], 'int32'), 1, 2).dataSync())), [2, 3]);
+});
+
+test('loads each split into one array of exactly rows × features values', async () => {
+  const t = await tinyDataset({ rows: { train: 250, validation: 30, test: 20 }, features: 3, shardRows: 100 });
+  try {
+    const d = await loadDataset(t.dir);
+    assert.deepEqual(d.features, ['f0', 'f1', 'f2']);
+    assert.equal(d.train.rows, 250);
+    assert.equal(d.train.x.length, 250 * 3);
+    assert.equal(d.train.y.length, 250);
+    assert.equal(d.test.x.length, 20 * 3);
+    // Rows land in shard order: row 100 is the first row of the second train shard.
+    const second = await import('../lib/data/npy.ts').then((m) => m.readNpy(join(t.dir, 'train-0001-x.npy')));
+    assert.deepEqual(Array.from(d.train.x.subarray(300, 303)), Array.from(second.data.subarray(0, 3)));
+    const onlyEval = await loadDataset(t.dir, { splits: ['validation', 'test'] });
+    assert.equal(onlyEval.train.rows, 0);
+    assert.equal(onlyEval.validation.rows, 30);
+  } finally {
+    await t.cleanup();
+  }
+});
+
+test('names the shard whose shape disagrees with the manifest', async () => {
+  const t = await tinyDataset({ rows: { train: 100, validation: 10, test: 10 }, features: 3 });
+  try {
+    await writeNpy(join(t.dir, 'validation-0000-x.npy'), new Float32Array(10 * 2), [10, 2]);
+    await assert.rejects(loadDataset(t.dir), (e: unknown) => isCaplabError(e) && /validation-0000-x\.npy/.test(e.message));
+    await writeFile(join(t.dir, 'manifest.json'), '{');
+    await assert.rejects(loadDataset(t.dir), (e: unknown) => isCaplabError(e, 'manifest-invalid'));
+  } finally {
+    await t.cleanup();
+  }
+});
+
+test('leaks no tensors when switching backends', async () => {
+  await initBackend('wasm');
+  const before = tf.memory().numTensors;
+  await initBackend('cpu');
+  await initBackend('wasm');
+  assert.equal(tf.memory().numTensors, before);
+});
