@@ -9,3 +9,4 @@ export { runProbe, type ProbeOptions, type ProbeReport, type ProbeRun, type Prob
 export { probeOutcomeLabel, probeRunTable, probePlanTable, describeFit, formatProbeReport } from './summary.ts';
 export type { ProbeDataset } from './datasets.ts';
 export type { ProbeSpecPayload, ProbeWorkerResult } from './probe-worker.ts';
+export { demoBudget, type DemoBudget } from './demo-budget.ts';

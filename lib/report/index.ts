@@ -1,3 +1,4 @@
 export * from './figure.ts';
 export * from './display.ts';
 export * from './frame.ts';
+export * from './memory-figures.ts';
