@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { generateDataset, readNpy, readManifest, isCaplabError, type ProgressEvent } from '../lib/index.ts';
 
 const SMALL = { tickers: 6, days: 120 };
+// sha256 prefixes of the x shards of { tickers: 3, days: 40, seed: 42 }.
+const GOLDEN_X_SHA = ['85bfd20f2536cb8a', '4509799a92eaf206', 'f94f7380471767d4'];
 
 async function withTmp(fn: (dir: string) => Promise<void>): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'caplab-data-gen-'));
@@ -198,5 +200,27 @@ test('rejects ticker, day and seed counts that are not whole numbers in range', 
       await assert.rejects(generateDataset({ ...SMALL, ...c, out: join(dir, 'bad') }), (e) => isCaplabError(e, 'bad-option') && e.message.startsWith(field));
     }
     await assert.rejects(generateDataset({ ...SMALL, out: '' }), (e) => isCaplabError(e, 'bad-option') && /out/.test(e.message));
+  });
+});
+
+test('a generation that fails part way leaves neither the output nor a temp folder behind', async () => {
+  await withTmp(async (dir) => {
+    let n = 0;
+    const failing = (e: ProgressEvent) => {
+      if (e.kind === 'shard-written' && ++n === 2) throw new Error('disk on fire');
+    };
+    await assert.rejects(generateDataset({ ...SMALL, out: join(dir, 'half'), scale: 2, onProgress: failing }), /disk on fire/);
+    assert.deepEqual(await readdir(dir), []);
+  });
+});
+
+test('the seed-42 market is stable across versions: pods regenerate the same bytes', async () => {
+  await withTmp(async (dir) => {
+    const s = await generateDataset({ tickers: 3, days: 40, out: join(dir, 'g') });
+    // If this changes on purpose, bump the generator version in generate.ts and update the sums.
+    assert.deepEqual(
+      s.manifest.shards.map((sh) => sh.x.sha256.slice(0, 16)),
+      GOLDEN_X_SHA,
+    );
   });
 });
