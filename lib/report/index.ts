@@ -2,3 +2,4 @@ export * from './figure.ts';
 export * from './display.ts';
 export * from './frame.ts';
 export * from './memory-figures.ts';
+export * from './train-figures.ts';

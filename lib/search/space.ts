@@ -238,9 +238,10 @@ function applyOverrides(space: SearchSpace, options: SearchSpaceOptions, where: 
 
 /** Number of points in a grid before any `trials` cap (random spaces: `trials`). */
 export function searchSpaceSize(space: SearchSpace): number {
-  if (space.type === 'random') return space.trials ?? 0;
-  const full = Object.values(space.params).reduce<number>((n, d) => n * (d as ValuesDomain).values.length, 1);
-  return Math.min(full, space.trials ?? full);
+  const s = checkSearchSpace(space);
+  if (s.type === 'random') return s.trials ?? 0;
+  const full = Object.values(s.params).reduce<number>((n, d) => n * (d as ValuesDomain).values.length, 1);
+  return Math.min(full, s.trials ?? full);
 }
 
 /**
