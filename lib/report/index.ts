@@ -3,3 +3,4 @@ export * from './display.ts';
 export * from './frame.ts';
 export * from './memory-figures.ts';
 export * from './train-figures.ts';
+export * from './search-figures.ts';
