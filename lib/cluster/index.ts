@@ -1,6 +1,6 @@
 /** caplab on Kubernetes: kubeconfig, manifest builders, cluster check, Job submit/watch/cancel. */
 export * from './units.ts';
-export { ANNOTATION, LABEL, CAPLAB_VERSION, commonLabels, contentHash } from './labels.ts';
+export { ANNOTATION, LABEL, CAPLAB_VERSION, commonLabels, contentHash, canonicalJson } from './labels.ts';
 export type * from './types.ts';
 export * from './yaml.ts';
 export * from './build/pod.ts';
@@ -14,3 +14,9 @@ export * from './search-job.ts';
 export * from './data-job.ts';
 export * from './manifests.ts';
 export * from './templates.ts';
+export * from './kube.ts';
+export * from './check.ts';
+export { apiStatus, type ApiStatus } from './api-error.ts';
+export { podTrialState, podIndex, type PodTrialState } from './pod-state.ts';
+export { submitSearchJob, cancelSearchJob, type SubmitResult } from './jobs.ts';
+export { createKubernetesExecutor, kubernetesExecutorDefaults, type KubernetesExecutorOptions } from '../exec/kubernetes.ts';
