@@ -66,30 +66,18 @@ function std(sum: number, sum2: number, k: number): number {
 }
 
 /**
- * Writes rows for days t in [from, to) of `s` (WARMUP ≤ from, to ≤ n − 1): features into `x` at
- * row `at` onwards (FEATURE_COUNT floats a row), targets into `y`. Rolling windows use prefix
- * sums up to t, so each row costs the same whatever the window.
+ * Fills `scratch` with prefix sums over the whole series: entry t + 1 sums days ≤ t only, so a
+ * row for day t that reads entries ≤ t + 1 sees nothing later. Call once per ticker, then
+ * `writeFeatureRows` for each split's range.
  */
-export function computeFeatures(
-  s: OhlcvSeries,
-  from: number,
-  to: number,
-  x: Float32Array,
-  y: Float32Array,
-  at: number,
-  scratch: FeatureScratch,
-): void {
+export function prepareFeatures(s: OhlcvSeries, scratch: FeatureScratch): void {
   const n = s.n;
-  if (from < WARMUP || to > n - 1 || from > to) throw new Error(`computeFeatures: rows [${from}, ${to}) outside [${WARMUP}, ${n - 1})`);
-  let w = scratch;
-  if (w.cap < n) w = Object.assign(scratch, featureScratch(n));
-  const { ret, sumRet, sumRet2, sumAbs, sumClose, sumLv, sumLv2 } = w;
+  if (scratch.cap < n) Object.assign(scratch, featureScratch(n));
+  const { ret, sumRet, sumRet2, sumAbs, sumClose, sumLv, sumLv2 } = scratch;
   const close = s.close;
-  // Prefix sums only up to `to` (inclusive): nothing after the last row's day is read, and the
-  // target reads one more close.
   ret[0] = 0;
   sumRet[0] = sumRet2[0] = sumAbs[0] = sumClose[0] = sumLv[0] = sumLv2[0] = 0;
-  for (let t = 0; t < to; t++) {
+  for (let t = 0; t < n; t++) {
     const r = t === 0 ? 0 : 100 * Math.log(close[t] / close[t - 1]);
     ret[t] = r;
     sumRet[t + 1] = sumRet[t] + r;
@@ -100,6 +88,24 @@ export function computeFeatures(
     sumLv[t + 1] = sumLv[t] + lv;
     sumLv2[t + 1] = sumLv2[t] + lv * lv;
   }
+}
+
+/** Features and targets of one ticker's days [from, to) (WARMUP ≤ from ≤ to ≤ n − 1). */
+export function computeFeatures(s: OhlcvSeries, from: number, to: number, x: Float32Array, y: Float32Array, at: number, scratch: FeatureScratch): void {
+  prepareFeatures(s, scratch);
+  writeFeatureRows(s, from, to, x, y, at, scratch);
+}
+
+/**
+ * Writes rows for days t in [from, to) of `s` after `prepareFeatures`: features into `x` at row
+ * `at` onwards (FEATURE_COUNT floats a row), targets into `y`. Rolling windows are differences
+ * of prefix sums, so each row costs the same whatever the window.
+ */
+export function writeFeatureRows(s: OhlcvSeries, from: number, to: number, x: Float32Array, y: Float32Array, at: number, scratch: FeatureScratch): void {
+  const n = s.n;
+  if (from < WARMUP || to > n - 1 || from > to) throw new Error(`writeFeatureRows: rows [${from}, ${to}) outside [${WARMUP}, ${n - 1})`);
+  const { ret, sumRet, sumRet2, sumAbs, sumClose, sumLv, sumLv2 } = scratch;
+  const close = s.close;
   let o = at * FEATURE_COUNT;
   for (let t = from; t < to; t++) {
     const c = close[t];

@@ -54,12 +54,19 @@ export function rng(seed: number, stream: number, index = 0): Rng {
         hasSpare = false;
         return spare;
       }
-      // Box-Muller: two normals per pair of uniforms; the second is kept for the next call.
-      const r = Math.sqrt(-2 * Math.log(uniform()));
-      const theta = 2 * Math.PI * uniform();
-      spare = r * Math.sin(theta);
+      // Marsaglia's polar method: two normals per accepted pair of uniforms, no trigonometry.
+      let u: number;
+      let v: number;
+      let q: number;
+      do {
+        u = 2 * uniform() - 1;
+        v = 2 * uniform() - 1;
+        q = u * u + v * v;
+      } while (q >= 1 || q === 0);
+      const f = Math.sqrt((-2 * Math.log(q)) / q);
+      spare = v * f;
       hasSpare = true;
-      return r * Math.cos(theta);
+      return u * f;
     },
   };
 }

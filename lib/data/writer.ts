@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import { allocNpy, writeNpyBuffer, type NpyBuffer } from './npy.ts';
 import { MANIFEST_FILE, SCHEMA_VERSION, SPLITS, type Manifest, type Shard, type Split, type FeatureStats } from './manifest.ts';
-import { FEATURE_COUNT, FEATURE_NAMES, TARGET_NAME, computeFeatures, featureScratch } from './features.ts';
+import { FEATURE_COUNT, FEATURE_NAMES, TARGET_NAME, prepareFeatures, writeFeatureRows, featureScratch } from './features.ts';
 import { splitRanges, type DateSplit, type SplitRanges } from './split.ts';
 import type { OhlcvSeries } from './market.ts';
 import type { ProgressHook } from '../progress.ts';
@@ -76,8 +76,13 @@ function statsAccumulator() {
   };
 }
 
-/** Fills one group's shards in memory. */
-function buildGroup(source: TickerSource, tickers: number[], split: DateSplit, scratch: ReturnType<typeof featureScratch>, stats: ReturnType<typeof statsAccumulator>): GroupShard[] {
+const yieldToIo = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/**
+ * Fills one group's shards in memory. It yields to the event loop between tickers so the
+ * previous group's file writes, which need this thread between their steps, keep moving.
+ */
+async function buildGroup(source: TickerSource, tickers: number[], split: DateSplit, scratch: ReturnType<typeof featureScratch>, stats: ReturnType<typeof statsAccumulator>): Promise<GroupShard[]> {
   const ranges: SplitRanges[] = tickers.map((t) => {
     const { day, n } = source.days(t);
     return splitRanges(day, n, split);
@@ -87,13 +92,16 @@ function buildGroup(source: TickerSource, tickers: number[], split: DateSplit, s
     return { split: sp, rows, x: allocNpy('<f4', [rows, FEATURE_COUNT]), y: allocNpy('<f4', [rows]), meta: allocNpy('<i4', [rows, 2]) };
   });
   const at = [0, 0, 0];
-  tickers.forEach((ticker, i) => {
+  for (let i = 0; i < tickers.length; i++) {
+    const ticker = tickers[i];
+    if (i % 4 === 3) await yieldToIo();
     const s = source.load(ticker);
+    prepareFeatures(s, scratch);
     SPLITS.forEach((sp, k) => {
       const [from, to] = ranges[i][sp];
       if (to <= from) return;
       const sh = shards[k];
-      computeFeatures(s, from, to, sh.x.data, sh.y.data, at[k], scratch);
+      writeFeatureRows(s, from, to, sh.x.data, sh.y.data, at[k], scratch);
       if (sp === 'train') stats.add(sh.x.data, sh.y.data, at[k], at[k] + to - from);
       const meta = sh.meta.data;
       for (let t = from; t < to; t++) {
@@ -103,7 +111,7 @@ function buildGroup(source: TickerSource, tickers: number[], split: DateSplit, s
       }
       at[k] += to - from;
     });
-  });
+  }
   return shards;
 }
 
@@ -132,13 +140,17 @@ export async function writeDataset(options: WriteDatasetOptions): Promise<Writte
       let rowsDone = 0;
       let bytesDone = 0;
       const writeGroup = async (g: number, built: GroupShard[]) => {
-        for (const sh of built) {
+        const written = await Promise.all(built.map(async (sh) => {
           const base = `${sh.split}-${String(g).padStart(5, '0')}`;
           const [x, y, meta] = await Promise.all([
             writeNpyBuffer(join(tmp, `${base}-x.npy`), sh.x),
             writeNpyBuffer(join(tmp, `${base}-y.npy`), sh.y),
             writeNpyBuffer(join(tmp, `${base}-meta.npy`), sh.meta),
           ]);
+          return { sh, base, x, y, meta };
+        }));
+        // Recorded in split order once all are on disk, so the manifest does not depend on timing.
+        for (const { sh, base, x, y, meta } of written) {
           shards.push({
             split: sh.split,
             rows: sh.rows,
@@ -158,7 +170,7 @@ export async function writeDataset(options: WriteDatasetOptions): Promise<Writte
       let pending: Promise<void> | null = null;
       try {
         for (let g = 0; g < groups.length; g++) {
-          const built = buildGroup(source, groups[g], split, scratch, stats);
+          const built = await buildGroup(source, groups[g], split, scratch, stats);
           if (pending) await pending;
           pending = writeGroup(g, built);
         }
