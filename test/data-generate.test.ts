@@ -7,7 +7,7 @@ import { generateDataset, readNpy, readManifest, isCaplabError, type ProgressEve
 
 const SMALL = { tickers: 6, days: 120 };
 // sha256 prefixes of the x shards of { tickers: 3, days: 40, seed: 42 }.
-const GOLDEN_X_SHA = ['85bfd20f2536cb8a', '4509799a92eaf206', 'f94f7380471767d4'];
+const GOLDEN_X_SHA = ['a1f6dbcc63d46082', '345a1b0d0c5ba7be', '2d44dff6ede3e450'];
 
 async function withTmp(fn: (dir: string) => Promise<void>): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'caplab-data-gen-'));
