@@ -4,3 +4,4 @@ export * from './frame.ts';
 export * from './memory-figures.ts';
 export * from './train-figures.ts';
 export * from './search-figures.ts';
+export * from './data-figures.ts';
