@@ -6,7 +6,7 @@ export { EXIT_OUT_OF_MEMORY, OOM_MARKER, WASM_MEMORY_LIMIT_BYTES, classifyExit a
 export { runProbeChild, type ChildRun, type ChildRunOptions } from './child.ts';
 export { fitMemory, predictMemory, maxRowsWithin, podPlan, type MemoryFit, type MemoryPoint, type PodPlan, type PodPlanOptions } from './fit.ts';
 export { runProbe, type ProbeOptions, type ProbeReport, type ProbeRun, type ProbeOutcome, type ProbePlanRow } from './probe.ts';
-export { probeOutcomeLabel, probeRunTable, probePlanTable, describeFit, formatProbeReport } from './summary.ts';
+export { probeOutcomeLabel, probeRunTable, probePlanTable, describeFit, formatProbeReport, probeProgressReporter } from './summary.ts';
 export type { ProbeDataset } from './datasets.ts';
 export type { ProbeSpecPayload, ProbeWorkerResult } from './probe-worker.ts';
 export { demoBudget, type DemoBudget } from './demo-budget.ts';

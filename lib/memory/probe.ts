@@ -15,7 +15,7 @@ import type { ModelConfig } from '../train/config.ts';
 import type { BackendChoice } from '../train/types.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
 import { availableMemory } from './available.ts';
-import { parseBytes } from './bytes.ts';
+import { formatBytes, parseBytes } from './bytes.ts';
 import { runProbeChild } from './child.ts';
 import { ensureProbeDataset, type ProbeDataset } from './datasets.ts';
 import { fitMemory, maxRowsWithin, podPlan, type MemoryFit, type PodPlan } from './fit.ts';
@@ -109,7 +109,7 @@ export interface ProbeReport {
   fit: MemoryFit | null;
   /** Largest probed scale that ran within the budget. */
   largestOkScale: number | null;
-  /** Scale where the fitted line crosses the budget. */
+  /** Scale where the fitted line crosses the budget; null without a fit or when memory does not grow with rows. */
   predictedMaxScale: number | null;
   maxPodBytes: number;
   plan: ProbePlanRow[];
@@ -140,7 +140,10 @@ function checkScales(scales: number[]): number[] {
 }
 
 async function resolveBudget(budget: ProbeOptions['budget']): Promise<{ bytes: number; source: string }> {
-  if (budget !== undefined) return { bytes: parseBytes(budget, 'budget'), source: `budget ${budget}` };
+  if (budget !== undefined) {
+    const bytes = parseBytes(budget, 'budget');
+    return { bytes, source: typeof budget === 'number' ? `budget ${formatBytes(bytes)}` : `budget ${budget}` };
+  }
   const avail = await availableMemory();
   return { bytes: avail.bytes, source: avail.source };
 }
@@ -270,10 +273,10 @@ export async function runProbe(options: ProbeOptions = {}): Promise<ProbeReport>
     runs,
     fit,
     largestOkScale: okScales.length ? Math.max(...okScales) : null,
-    predictedMaxScale: maxRows !== null && rowsPerScale ? maxRows / rowsPerScale : null,
+    predictedMaxScale: maxRows !== null && Number.isFinite(maxRows) && rowsPerScale ? maxRows / rowsPerScale : null,
     maxPodBytes,
     plan,
-    provenance: localProvenance('sequential', runs.find((r) => r.backend)?.backend),
+    provenance: localProvenance('sequential', runs.find((r) => r.backend)?.backend ?? (o.backend === 'auto' ? undefined : o.backend)),
     seconds: (performance.now() - started) / 1000,
   };
   if (options.out) await writeFileAtomic(options.out, JSON.stringify(report, null, 2) + '\n');

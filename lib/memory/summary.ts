@@ -1,5 +1,6 @@
 /** A probe report as table rows and as text, for the CLI and notebooks. */
 import { formatBytes } from './bytes.ts';
+import type { ProgressHook } from '../progress.ts';
 import type { ProbeReport, ProbeRun } from './probe.ts';
 
 /** "oom (heap)", "over-budget", "ok": an outcome as a short label. */
@@ -19,16 +20,16 @@ export function probeRunTable(report: ProbeReport): Array<Record<string, string 
   }));
 }
 
-/** One row per scale: memory needed and the pod plan. */
+/** One row per scale: memory needed, and for scales that do not fit the budget, the pod plan. */
 export function probePlanTable(report: ProbeReport): Array<Record<string, string | number>> {
   return report.plan.map((p) => ({
     scale: `${p.scale}×`,
     rows: p.rows.toLocaleString('en-US'),
     need: `~${formatBytes(p.needBytes, 2)}`,
-    here: p.fitsBudget ? 'fits' : 'does not fit',
-    pods: p.pods ?? '',
-    'memory per pod': p.podMemory ?? '',
-    plan: p.text,
+    'this machine': p.fitsBudget ? 'fits' : 'does not fit',
+    pods: p.fitsBudget ? '' : p.pods ?? '',
+    'memory per pod': p.fitsBudget ? '' : p.podMemory ?? '',
+    plan: p.fitsBudget ? 'run it here' : p.text,
   }));
 }
 
@@ -67,4 +68,28 @@ function table(rows: Array<Record<string, string | number>>): string {
   const width = cols.map((c) => Math.max(c.length, ...rows.map((r) => String(r[c]).length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(width[i])).join('  ').trimEnd();
   return [line(cols), ...rows.map((r) => line(cols.map((c) => String(r[c]))))].join('\n');
+}
+
+/**
+ * A progress hook that keeps one line per scale ("10×: running, peak 205 MiB") and hands the
+ * whole board to `show` on every change: pass a notebook's `liveStatus().update`.
+ */
+export function probeProgressReporter(show: (text: string) => void): ProgressHook {
+  const lines = new Map<number, string>();
+  let note = '';
+  const render = () => show([...lines.values(), note].filter(Boolean).join('\n'));
+  return (e) => {
+    if (e.kind === 'probe-scale') {
+      const peak = e.peakBytes ? `, peak ${formatBytes(e.peakBytes)}` : '';
+      lines.set(e.scale, `${e.scale}×: ${e.status}${peak}`);
+      note = '';
+      render();
+    } else if (e.kind === 'shard-written') {
+      note = `  generating: shard ${e.done}/${e.total}, ${e.rows.toLocaleString('en-US')} rows`;
+      render();
+    } else if (e.kind === 'message') {
+      note = `  ${e.text}`;
+      render();
+    }
+  };
 }

@@ -65,7 +65,7 @@ export function memoryProbeFigure(report: ProbeReport, options: MemoryFigureOpti
   }
   if (xs.length) {
     data.push({
-      type: 'scatter', mode: 'lines', name: `budget ${y(report.budgetBytes)} ${unit}`,
+      type: 'scatter', mode: 'lines', name: `budget ${Number((report.budgetBytes / div).toPrecision(3))} ${unit}`,
       x: [xs[0], xs[xs.length - 1]], y: [y(report.budgetBytes), y(report.budgetBytes)],
       line: { color: COLORS.budget, dash: 'dash', width: 2 },
     });
@@ -73,7 +73,7 @@ export function memoryProbeFigure(report: ProbeReport, options: MemoryFigureOpti
   if (report.fit && xs.length) {
     const fit = report.fit;
     data.push({
-      type: 'scatter', mode: 'lines', name: `fit: ${y(fit.fixedBytes)} ${unit} + ${fit.perRowBytes.toFixed(0)} B/row`,
+      type: 'scatter', mode: 'lines', name: `fit: ${Number((fit.fixedBytes / div).toPrecision(3))} ${unit} + ${fit.perRowBytes.toFixed(0)} B/row`,
       x: xs, y: xs.map((r) => y(predictMemory(fit, r))), line: { color: COLORS.fit, dash: 'dot' },
     });
     data.push({
