@@ -130,10 +130,12 @@ test('readDatasetSample spreads rows over the split and matches the shards', asy
     assert.equal(sample.x.length, 20);
     assert.equal(sample.x[0].length, FEATURE_NAMES.length);
     assert.equal(new Set(sample.meta.map((m) => m[0])).size, 8, 'every ticker of both shard groups appears');
-    const first = s.manifest.shards.find((x) => x.split === 'validation')!;
-    const y = (await readNpy(join(dir, 'd', first.y.file))).data;
-    const step = s.manifest.rows.validation / 20;
-    assert.equal(sample.y[0], y[Math.floor(0.5 * step)]);
+    const shards = s.manifest.shards.filter((x) => x.split === 'validation');
+    const y = (await Promise.all(shards.map(async (x) => Array.from((await readNpy(join(dir, 'd', x.y.file))).data)))).flat();
+    assert.deepEqual(sample.y, sample.index.map((i) => y[i]));
+    assert.ok(sample.index.every((v, i) => i === 0 || v > sample.index[i - 1]));
+    assert.ok(new Set(sample.meta.map((m) => m[1])).size >= 5, 'rows come from many dates');
+    assert.deepEqual((await readDatasetSample(join(dir, 'd'), { split: 'validation', rows: 20 })).index, sample.index);
     const all = await readDatasetSample(join(dir, 'd'), { split: 'test', rows: 10_000 });
     assert.equal(all.y.length, s.manifest.rows.test);
     const c = featureCorrelation(sample);

@@ -8,6 +8,7 @@ import { allocSeries, marketFactors, simulateTicker, syntheticDate } from './mar
 import { WARMUP } from './features.ts';
 import { weekdays } from './calendar.ts';
 import { checkInteger, withDefaults } from './options.ts';
+import { rng, STREAM } from './random.ts';
 
 /** The name of synthetic ticker `id`: SYN00000, SYN00001, … */
 export function syntheticTickerName(id: number): string {
@@ -54,8 +55,10 @@ export function syntheticPrices(options: SyntheticPricesOptions = {}): Synthetic
 export interface SampleOptions {
   /** Which split to sample. Default 'train'. */
   split?: Split;
-  /** How many rows, spread evenly over the split (all shards). Default 500. */
+  /** How many rows: one drawn at random from each of `rows` equal stretches of the split. Default 500. */
   rows?: number;
+  /** Seed of the draw; same seed, same rows. Default 0. */
+  seed?: number;
 }
 
 export interface DatasetSample {
@@ -67,28 +70,34 @@ export interface DatasetSample {
   y: number[];
   /** [ticker id, day index] per row. */
   meta: number[][];
+  /** Position of each row in the split (shards in manifest order). */
+  index: number[];
 }
 
 /**
- * Reads `rows` rows spread evenly over a split, row by row from the shards (the split is never
- * loaded whole), for tables and plots.
+ * Reads `rows` rows spread over a split, row by row from the shards (the split is never loaded
+ * whole), for tables and plots. Each row is drawn at random within its stretch of the split: an
+ * even stride would hit the same date of every ticker, as rows are stored ticker by ticker.
  */
 export async function readDatasetSample(dir: string, options: SampleOptions = {}): Promise<DatasetSample> {
   const split = options.split ?? 'train';
   if (!SPLITS.includes(split)) throw new CaplabError('bad-option', `split must be one of ${SPLITS.join(', ')}, got ${JSON.stringify(split)}.`);
   const want = checkInteger('rows', options.rows ?? 500, 1, 1_000_000);
+  const draw = rng(checkInteger('seed', options.seed ?? 0, 0), STREAM.sample);
   const m = await readManifest(dir);
   const F = m.features.length;
   const shards = m.shards.filter((s) => s.split === split && s.rows > 0);
   const total = shards.reduce((a, s) => a + s.rows, 0);
   const n = Math.min(want, total);
-  const sample: DatasetSample = { split, features: m.features, target: m.target, x: [], y: [], meta: [] };
+  const sample: DatasetSample = { split, features: m.features, target: m.target, x: [], y: [], meta: [], index: [] };
+  // n ≤ total, so each stretch holds at least one row and the draws are distinct and increasing.
+  const globals = Array.from({ length: n }, (_, k) => Math.min(total - 1, Math.floor(((k + draw.uniform()) * total) / n)));
   let k = 0;
   let before = 0;
   for (const shard of shards) {
     const picks: number[] = [];
     for (; k < n; k++) {
-      const global = Math.floor(((k + 0.5) * total) / n);
+      const global = globals[k];
       if (global >= before + shard.rows) break;
       picks.push(global - before);
     }
@@ -100,6 +109,7 @@ export async function readDatasetSample(dir: string, options: SampleOptions = {}
     sample.x.push(...xs);
     sample.y.push(...ys.map((r) => r[0]));
     sample.meta.push(...ms);
+    sample.index.push(...picks.map((p) => p + before - shard.rows));
   }
   return sample;
 }
