@@ -10,7 +10,7 @@ import { serveWatch } from './watch.ts';
 import type { OpenWatch } from './watch.ts';
 import { serveLog } from './podlog.ts';
 import { discovery, versionInfo } from './discovery.ts';
-import { badRequest, methodNotAllowed, pathNotFound, StatusError, unauthorized } from './status.ts';
+import { badRequest, failure, methodNotAllowed, pathNotFound, StatusError, unauthorized } from './status.ts';
 
 const PUBLIC = new Set(['/version', '/healthz', '/livez', '/readyz']);
 
@@ -48,6 +48,10 @@ function verbOf(method: string, t: Target, q: URLSearchParams): string {
 }
 
 async function readBody(req: IncomingMessage): Promise<any> {
+  const type = req.headers['content-type'] ?? '';
+  if (/protobuf|cbor|yaml/.test(type)) {
+    throw new StatusError(failure(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json, application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json`));
+  }
   const chunks: Buffer[] = [];
   for await (const c of req) chunks.push(c as Buffer);
   const text = Buffer.concat(chunks).toString('utf8').trim();
@@ -85,7 +89,10 @@ export function startServer(ctx: Ctx, token: string, requests: RequestRecord[]):
       res.writeHead(200, { 'Content-Type': 'text/plain' });
       return void res.end('ok');
     }
-    if (req.headers.authorization !== `Bearer ${token}`) throw unauthorized();
+    // kubectl sends no token over plain http, so a missing one is the kubeconfig's user (like the
+    // old insecure port); a wrong one is 401.
+    const auth = req.headers.authorization;
+    if (auth !== undefined && auth !== `Bearer ${token}`) throw unauthorized();
     const segs = path.split('/').filter(Boolean).map(decodeURIComponent);
     if (path === '/api' || path === '/apis') return sendJson(res, 200, discovery(path));
     const t = parseTarget(segs);
