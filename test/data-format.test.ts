@@ -136,6 +136,8 @@ test('readDatasetSample spreads rows over the split and matches the shards', asy
     assert.ok(sample.index.every((v, i) => i === 0 || v > sample.index[i - 1]));
     assert.ok(new Set(sample.meta.map((m) => m[1])).size >= 5, 'rows come from many dates');
     assert.deepEqual((await readDatasetSample(join(dir, 'd'), { split: 'validation', rows: 20 })).index, sample.index);
+    assert.ok(sample.date.every((d) => /^\d{4}-\d{2}-\d{2}$/.test(d) && d >= s.manifest.split.validationStart && d < s.manifest.split.testStart));
+    assert.ok(sample.ticker.every((t) => /^SYN\d{5}$/.test(t)));
     const all = await readDatasetSample(join(dir, 'd'), { split: 'test', rows: 10_000 });
     assert.equal(all.y.length, s.manifest.rows.test);
     const c = featureCorrelation(sample);

@@ -49,6 +49,8 @@ test('imports the S&P-layout fixture: tickers by name, rows split by date', asyn
     const s = await importCsv([FIXTURE], { out: join(dir, 'csv') });
     assert.deepEqual(s.manifest.tickers, ['SYN00000', 'SYN00001', 'SYN00002']);
     assert.equal(s.manifest.source.type, 'csv');
+    assert.equal(s.manifest.dates!.length, 101);
+    assert.equal(s.manifest.dates![60], s.manifest.split.firstDate);
     assert.equal(s.rows, 3 * (40 - 2));
     assert.ok(s.manifest.split.firstDate < s.manifest.split.validationStart && s.manifest.split.validationStart < s.manifest.split.testStart);
   });

@@ -107,6 +107,7 @@ export async function importCsv(files: string[], options: ImportOptions): Promis
       },
       generator: { name: 'caplab-csv-import', version: '1' },
       tickers: kept.map((t) => t.name),
+      dates: calendar.map(isoDate),
     },
   });
   return { ...summarize(out, manifest, start), notes };

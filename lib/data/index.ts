@@ -12,6 +12,7 @@ export {
   syntheticTickerName,
   syntheticRowDate,
   readDatasetSample,
+  sampleColumns,
   featureCorrelation,
   type SyntheticPrices,
   type SyntheticPricesOptions,

@@ -58,6 +58,8 @@ export interface Manifest {
   };
   /** Ticker names by id (CSV imports; synthetic tickers are named SYN00000 + id). */
   tickers?: string[];
+  /** The calendar: ISO date of each day index (CSV imports; synthetic days are weekdays). */
+  dates?: string[];
   /** Train-split statistics, for standardising inputs without another pass over the data. */
   stats?: FeatureStats;
   features: string[];

@@ -72,6 +72,17 @@ export interface DatasetSample {
   meta: number[][];
   /** Position of each row in the split (shards in manifest order). */
   index: number[];
+  /** Ticker name and ISO date of each row. */
+  ticker: string[];
+  date: string[];
+}
+
+/** A sample as named columns (ticker, date, each feature, the target), ready for `dataFrame`. */
+export function sampleColumns(sample: DatasetSample): Record<string, Array<string | number>> {
+  const cols: Record<string, Array<string | number>> = { ticker: sample.ticker, date: sample.date };
+  sample.features.forEach((f, j) => (cols[f] = sample.x.map((r) => r[j])));
+  cols[sample.target] = sample.y;
+  return cols;
 }
 
 /**
@@ -89,7 +100,7 @@ export async function readDatasetSample(dir: string, options: SampleOptions = {}
   const shards = m.shards.filter((s) => s.split === split && s.rows > 0);
   const total = shards.reduce((a, s) => a + s.rows, 0);
   const n = Math.min(want, total);
-  const sample: DatasetSample = { split, features: m.features, target: m.target, x: [], y: [], meta: [], index: [] };
+  const sample: DatasetSample = { split, features: m.features, target: m.target, x: [], y: [], meta: [], index: [], ticker: [], date: [] };
   // n ≤ total, so each stretch holds at least one row and the draws are distinct and increasing.
   const globals = Array.from({ length: n }, (_, k) => Math.min(total - 1, Math.floor(((k + draw.uniform()) * total) / n)));
   let k = 0;
@@ -110,6 +121,11 @@ export async function readDatasetSample(dir: string, options: SampleOptions = {}
     sample.y.push(...ys.map((r) => r[0]));
     sample.meta.push(...ms);
     sample.index.push(...picks.map((p) => p + before - shard.rows));
+  }
+  const warmup = m.source.warmupDays ?? WARMUP;
+  for (const [id, day] of sample.meta) {
+    sample.ticker.push(m.tickers?.[id] ?? syntheticTickerName(id));
+    sample.date.push(m.dates?.[day] ?? (m.source.type === 'synthetic' ? syntheticDate(day, warmup) : String(day)));
   }
   return sample;
 }

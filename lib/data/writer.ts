@@ -29,7 +29,7 @@ export interface WriteDatasetOptions {
   /** Tickers per shard group. */
   shardTickers: number;
   /** Everything in the manifest the writer does not fill in itself. */
-  manifest: Pick<Manifest, 'source' | 'split' | 'generator'> & { tickers?: string[] };
+  manifest: Pick<Manifest, 'source' | 'split' | 'generator' | 'tickers' | 'dates'>;
   onProgress?: ProgressHook;
 }
 
@@ -195,6 +195,7 @@ export async function writeDataset(options: WriteDatasetOptions): Promise<Writte
         createdAt: new Date().toISOString(),
         generator: options.manifest.generator,
         ...(options.manifest.tickers ? { tickers: options.manifest.tickers } : {}),
+        ...(options.manifest.dates ? { dates: options.manifest.dates } : {}),
         stats: stats.result(),
       };
       await writeFileAtomic(join(tmp, MANIFEST_FILE), JSON.stringify(m, null, 1) + '\n');
