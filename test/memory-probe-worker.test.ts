@@ -49,3 +49,13 @@ test('a worker that cannot allocate its dataset ends as oom alloc, not a crash',
   assert.equal(run.oom, 'alloc');
   assert.equal(run.exitCode, 71);
 });
+
+test('a worker under a tiny JS heap limit dies of a V8 heap OOM and later scales are skipped', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'caplab-probe-heap-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const r = await runProbe({ scales: [1, 2], tickers: 4, days: 120, steps: 5, budget: '2GiB', dataRoot: dir, heapLimitMiB: 16 });
+  assert.equal(r.runs[0].outcome, 'oom', r.runs[0].reason);
+  assert.equal(r.runs[0].oom, 'heap');
+  assert.equal(r.runs[1].outcome, 'skipped');
+  assert.equal(r.heapLimitMiB, 16);
+});
