@@ -11,7 +11,7 @@ const caplab = (args: string[]) => spawnSync(process.execPath, [BIN, 'probe', ..
 
 test('rejects bad budget strings with a usage error naming the flag and value', () => {
   for (const bad of ['8 gigs', '-1GiB', '0']) {
-    const r = caplab(['--budget', bad]);
+    const r = caplab([`--budget=${bad}`]);
     assert.equal(r.status, 2, r.stderr);
     assert.match(r.stderr, new RegExp(`--budget "${bad}"`));
   }
