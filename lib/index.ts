@@ -13,4 +13,5 @@ export * from './memory/index.ts';
 export * from './search/index.ts';
 export * from './exec/index.ts';
 export * from './cluster/index.ts';
+export * from './distributed/index.ts';
 export * from './report/index.ts';

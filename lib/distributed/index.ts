@@ -1,0 +1,1 @@
+export { joinGroup, type Group, type GroupOptions } from './group.ts';

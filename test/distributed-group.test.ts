@@ -1,0 +1,64 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
+import { joinGroup, type Group } from '../lib/distributed/index.ts';
+import { isCaplabError } from '../lib/errors.ts';
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function group(worldSize: number, timeoutMs = 5000): Promise<Group[]> {
+  const port = await freePort();
+  return Promise.all(Array.from({ length: worldSize }, (_, rank) => joinGroup({ rank, worldSize, host: '127.0.0.1', port, timeoutMs })));
+}
+
+test('all-reduce leaves every rank with the same mean, step after step', async () => {
+  const ranks = await group(3);
+  try {
+    for (let step = 0; step < 3; step++) {
+      const bufs = ranks.map((g) => Float32Array.from({ length: 1000 }, (_, i) => (g.rank + 1) * i + step));
+      await Promise.all(ranks.map((g, r) => g.allReduceMean(bufs[r])));
+      for (let i = 0; i < 1000; i += 97) assert.ok(Math.abs(bufs[0][i] - (2 * i + step)) < 1e-3 * (1 + i));
+      assert.deepEqual(bufs[1], bufs[0]);
+      assert.deepEqual(bufs[2], bufs[0]);
+    }
+  } finally {
+    await Promise.all(ranks.map((g) => g.close()));
+  }
+});
+
+test('a group of one rank needs no network and leaves data as it is', async () => {
+  const [g] = await group(1);
+  const data = Float32Array.of(1, 2, 3);
+  await g.allReduceMean(data);
+  assert.deepEqual([...data], [1, 2, 3]);
+});
+
+test('a rank that disconnects mid-training fails the others with a clear error', async () => {
+  const [r0, r1, r2] = await group(3);
+  await r2.close();
+  await assert.rejects(r0.allReduceMean(new Float32Array(4)), (e) => isCaplabError(e, 'rank-lost') && /rank 2/.test(e.message));
+  await assert.rejects(r1.allReduceMean(new Float32Array(4)), (e) => isCaplabError(e, 'rank-lost'));
+  await r0.close();
+});
+
+test('a rank that cannot reach rank 0 gives up at the timeout and says where it looked', async () => {
+  const port = await freePort();
+  await assert.rejects(joinGroup({ rank: 1, worldSize: 2, host: '127.0.0.1', port, timeoutMs: 300 }), (e) => isCaplabError(e, 'rendezvous-timeout') && e.message.includes(`127.0.0.1:${port}`));
+});
+
+test('ranks outside the group are refused, and bad ranks are rejected up front', async () => {
+  await assert.rejects(joinGroup({ rank: 2, worldSize: 2, host: 'x', port: 1 }), (e) => isCaplabError(e, 'bad-config'));
+  const port = await freePort();
+  const leader = joinGroup({ rank: 0, worldSize: 2, host: '127.0.0.1', port, timeoutMs: 500 });
+  const stranger = joinGroup({ rank: 1, worldSize: 3, host: '127.0.0.1', port, timeoutMs: 2000 });
+  await assert.rejects(stranger, (e) => isCaplabError(e, 'rendezvous-refused'));
+  await assert.rejects(leader, (e) => isCaplabError(e, 'rendezvous-timeout'));
+});
