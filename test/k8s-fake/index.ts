@@ -121,6 +121,7 @@ export async function startFakeCluster(options: FakeClusterOptions = {}): Promis
   writeKubeconfig(kubeconfigPath, { server: url, contextName: CONTEXT_NAME, namespace: opts.namespace, userName: USER_NAME, token });
 
   const changeListeners = new Set<() => void>();
+  const closers = new Set<() => void>();
   const changed = () => { for (const l of [...changeListeners]) l(); };
   ctx.store.onChange(changed);
   ctx.logs.onChange = changed;
@@ -156,11 +157,17 @@ export async function startFakeCluster(options: FakeClusterOptions = {}): Promis
           done();
           fail(new Error(`k8s-fake: timed out after ${timeoutMs} ms waiting for ${what}`));
         }, timeoutMs);
+        const onClose = () => {
+          done();
+          fail(new Error(`k8s-fake: cluster closed while waiting for ${what}`));
+        };
         const done = () => {
           clearTimeout(timer);
           changeListeners.delete(check);
+          closers.delete(onClose);
         };
         changeListeners.add(check);
+        closers.add(onClose);
         check();
       });
     },
@@ -171,6 +178,7 @@ export async function startFakeCluster(options: FakeClusterOptions = {}): Promis
       if (ctx.closed) return;
       ctx.closed = true;
       for (const t of timers) clearTimeout(t);
+      for (const c of [...closers]) c();
       for (const w of [...watches]) w.close();
       await kubelet.stopAll();
       server.closeAllConnections();

@@ -154,7 +154,8 @@ export class Kubelet {
     });
     if (!running) return;
     for (const { c, env, mounts } of prepared) this.runContainer(running, c, env, mounts, run);
-    if (this.ctx.faults.forPod('disruption', running)) this.ctx.later(() => this.disrupt(running, run));
+    // Preempted as soon as it runs, before a simulated container could finish on its own.
+    if (this.ctx.faults.forPod('disruption', running)) this.disrupt(running, run);
   }
 
   private runContainer(pod: FakeObject, c: any, env: Record<string, string>, mounts: ReturnType<typeof prepareMounts>, run: PodRun): void {
@@ -162,6 +163,7 @@ export class Kubelet {
     const oom = this.ctx.faults.forPod('oom', pod);
     const exit = this.ctx.faults.forPod('exit', pod);
     const startedAt = st.now();
+    this.ctx.logs.open(uid, c.name);
     const cb = {
       output: (t: string) => this.ctx.logs.append(uid, c.name, t),
       exit: (info: ExitInfo) => this.containerExited(pod, c, info, startedAt, oom ? (oom.exitCode ?? 137) : undefined, run),

@@ -40,6 +40,11 @@ export class Logs {
     return b;
   }
 
+  /** A container started: its (empty) log exists from now on. */
+  open(podUid: string, container: string): void {
+    this.buf(podUid, container);
+  }
+
   has(podUid: string, container: string, previous = false): boolean {
     return (previous ? this.previous : this.current).has(`${podUid}/${container}`);
   }

@@ -1,0 +1,226 @@
+// The double's job controller and kubelet move Indexed Jobs the way a 1.33 cluster does.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { PassThrough } from 'node:stream';
+import { Log, Watch } from '@kubernetes/client-node';
+import { withCluster, indexedJob, finishedJob, condition, podsOf } from './k8s-fake/testing.ts';
+import type { FakeObject } from './k8s-fake/index.ts';
+
+const printIndex = ['node', '-e', 'console.log("starting"); console.log(JSON.stringify({ index: Number(process.env.JOB_COMPLETION_INDEX), pod: process.env.POD, seed: process.env.SEED, greeting: process.env.GREETING, host: process.env.HOSTNAME }))'];
+
+test('runs an Indexed Job as local processes to Complete, with the status, pods and logs of a real cluster', async () => {
+  await withCluster({}, async (cluster, { core, batch, kc }) => {
+    const namespace = cluster.namespace;
+    await core.createNamespacedConfigMap({ namespace, body: { metadata: { name: 'cfg' }, data: { seed: '7' } } });
+    const events: string[] = [];
+    const watch = await new Watch(kc).watch(`/apis/batch/v1/namespaces/${namespace}/jobs`, {}, (type) => events.push(type), () => {});
+    const env = [
+      { name: 'POD', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+      { name: 'SEED', valueFrom: { configMapKeyRef: { name: 'cfg', key: 'seed' } } },
+      { name: 'WHO', value: 'world' },
+      { name: 'GREETING', value: 'hello $(WHO)' },
+    ];
+    await batch.createNamespacedJob({ namespace, body: indexedJob('search', { completions: 3, parallelism: 3, command: printIndex, env }) });
+    const job = await finishedJob(cluster, 'search');
+    watch.abort();
+
+    assert.deepEqual(job.status.conditions.map((c: any) => [c.type, c.status, c.reason]), [
+      ['SuccessCriteriaMet', 'True', 'CompletionsReached'],
+      ['Complete', 'True', 'CompletionsReached'],
+    ]);
+    assert.equal(job.status.succeeded, 3);
+    assert.equal(job.status.completedIndexes, '0-2');
+    assert.equal(job.status.active, undefined);
+    assert.equal(job.status.failed, undefined);
+    assert.equal(job.status.ready, 0);
+    assert.ok(job.status.startTime && job.status.completionTime);
+    assert.equal(events[0], 'ADDED');
+    assert.ok(events.filter((e) => e === 'MODIFIED').length >= 2);
+
+    const pods = podsOf(cluster, 'search').sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
+    assert.equal(pods.length, 3);
+    for (const [i, pod] of pods.entries()) {
+      assert.match(pod.metadata.name, new RegExp(`^search-${i}-[a-z0-9]{5}$`));
+      assert.equal(pod.metadata.labels?.['batch.kubernetes.io/job-completion-index'], String(i));
+      assert.equal(pod.metadata.annotations?.['batch.kubernetes.io/job-completion-index'], String(i));
+      assert.equal(pod.metadata.labels?.['controller-uid'], job.metadata.uid);
+      assert.equal(pod.spec.hostname, `search-${i}`);
+      assert.equal(pod.status.phase, 'Succeeded');
+      assert.ok(pod.spec.nodeName);
+      const term = pod.status.containerStatuses[0].state.terminated;
+      assert.deepEqual([term.exitCode, term.reason], [0, 'Completed']);
+      const log = await core.readNamespacedPodLog({ namespace, name: pod.metadata.name });
+      const last = JSON.parse(log.trim().split('\n').at(-1)!);
+      assert.deepEqual(last, { index: i, pod: pod.metadata.name, seed: '7', greeting: 'hello world', host: `search-${i}` });
+    }
+  });
+});
+
+test('keeps at most parallelism pods active and starts the next index when one finishes', async () => {
+  await withCluster({ mode: 'simulated', simulate: () => 'hold' }, async (cluster, { batch }) => {
+    let maxActive = 0;
+    const running = () => cluster.state.pods.filter((p) => !['Succeeded', 'Failed'].includes(p.status.phase));
+    await batch.createNamespacedJob({ namespace: cluster.namespace, body: indexedJob('par', { completions: 5, parallelism: 2 }) });
+    for (let done = 0; done < 5; done++) {
+      const pod = await cluster.waitFor((s) => {
+        const live = s.pods.filter((p) => !['Succeeded', 'Failed'].includes(p.status.phase));
+        maxActive = Math.max(maxActive, live.length);
+        return live.find((p) => p.status.phase === 'Running');
+      }, 5000, 'a running pod');
+      assert.ok(running().length <= 2);
+      cluster.finishPod(pod.metadata.name, { exitCode: 0, log: `done ${pod.metadata.name}\n` });
+    }
+    const job = await finishedJob(cluster, 'par');
+    assert.ok(condition(job, 'Complete'));
+    assert.equal(maxActive, 2);
+    assert.equal(job.status.completedIndexes, '0-4');
+    assert.equal(cluster.state.pods.length, 5);
+  });
+});
+
+test('retries a failed index with a new pod under backoffLimitPerIndex', async () => {
+  await withCluster({ mode: 'simulated', faults: [{ kind: 'exit', podIndex: 1, exitCode: 1, log: 'boom\n', times: 1 }] }, async (cluster, { batch }) => {
+    await batch.createNamespacedJob({ namespace: cluster.namespace, body: indexedJob('retry', { backoffLimitPerIndex: 1 }) });
+    const job = await finishedJob(cluster, 'retry');
+    assert.ok(condition(job, 'Complete'));
+    assert.equal(job.status.failed, 1);
+    assert.equal(job.status.failedIndexes, '');
+    const index1 = podsOf(cluster, 'retry').filter((p) => p.metadata.labels?.['batch.kubernetes.io/job-completion-index'] === '1');
+    assert.deepEqual(index1.map((p) => [p.status.phase, p.metadata.annotations?.['batch.kubernetes.io/job-index-failure-count']]).sort(),
+      [['Failed', '0'], ['Succeeded', '1']]);
+  });
+});
+
+test('fails the Job with FailedIndexes once an index runs out of retries and the others finish', async () => {
+  await withCluster({ mode: 'simulated', faults: [{ kind: 'exit', podIndex: 2, exitCode: 1 }] }, async (cluster, { batch }) => {
+    const seen: string[] = [];
+    cluster.waitFor((s) => {
+      for (const c of s.get('jobs', 'fi', 'caplab')?.status?.conditions ?? []) if (!seen.includes(c.type)) seen.push(c.type);
+      return false;
+    }, 10_000).catch(() => {});
+    await batch.createNamespacedJob({ namespace: cluster.namespace, body: indexedJob('fi', { backoffLimitPerIndex: 1 }) });
+    const job = await finishedJob(cluster, 'fi');
+    assert.deepEqual([condition(job, 'Failed')?.reason, condition(job, 'Failed')?.message], ['FailedIndexes', 'Job has failed indexes']);
+    assert.deepEqual(seen, ['FailureTarget', 'Failed']);
+    assert.equal(job.status.failedIndexes, '2');
+    assert.equal(job.status.completedIndexes, '0-1');
+    assert.equal(job.status.failed, 2);
+    assert.equal(job.status.completionTime, undefined);
+  });
+});
+
+test('applies podFailurePolicy FailIndex to caplab\'s bad-config exit code without a retry', async () => {
+  const command = ['node', '-e', 'process.exit(process.env.JOB_COMPLETION_INDEX === "1" ? 3 : 0)'];
+  const podFailurePolicy = { rules: [
+    { action: 'FailIndex', onExitCodes: { containerName: 'main', operator: 'In', values: [3] } },
+    { action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget', status: 'True' }] },
+  ] };
+  await withCluster({}, async (cluster, { batch }) => {
+    await batch.createNamespacedJob({ namespace: cluster.namespace, body: indexedJob('bad', { command, backoffLimitPerIndex: 3, podFailurePolicy }) });
+    const job = await finishedJob(cluster, 'bad');
+    assert.equal(condition(job, 'Failed')?.reason, 'FailedIndexes');
+    assert.equal(job.status.failedIndexes, '1');
+    const index1 = podsOf(cluster, 'bad').filter((p) => p.metadata.labels?.['batch.kubernetes.io/job-completion-index'] === '1');
+    assert.equal(index1.length, 1);
+    assert.deepEqual([index1[0].status.containerStatuses[0].state.terminated.exitCode, index1[0].status.containerStatuses[0].state.terminated.reason], [3, 'Error']);
+  });
+});
+
+test('ignores a preempted pod (DisruptionTarget) under an Ignore rule and replaces it', async () => {
+  const podFailurePolicy = { rules: [{ action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget', status: 'True' }] }] };
+  await withCluster({ mode: 'simulated', faults: [{ kind: 'disruption', podIndex: 0, times: 1 }] }, async (cluster, { batch }) => {
+    await batch.createNamespacedJob({ namespace: cluster.namespace, body: indexedJob('pre', { backoffLimit: 0, podFailurePolicy }) });
+    const job = await finishedJob(cluster, 'pre');
+    assert.ok(condition(job, 'Complete'));
+    assert.equal(job.status.failed, undefined);
+    const preempted = podsOf(cluster, 'pre').find((p) => p.status.phase === 'Failed')!;
+    assert.equal(condition(preempted, 'DisruptionTarget')?.reason, 'PreemptionByScheduler');
+    assert.equal(preempted.status.containerStatuses[0].state.terminated.exitCode, 137);
+  });
+});
+
+test('fails the whole Job on a FailJob rule and stops its other pods', async () => {
+  const podFailurePolicy = { rules: [{ action: 'FailJob', onExitCodes: { operator: 'In', values: [42] } }] };
+  await withCluster({ mode: 'simulated', simulate: (pod: FakeObject) => (pod.metadata.labels?.['batch.kubernetes.io/job-completion-index'] === '0' ? { exitCode: 42 } : 'hold') }, async (cluster, { batch }) => {
+    await batch.createNamespacedJob({ namespace: cluster.namespace, body: indexedJob('fj', { podFailurePolicy }) });
+    const job = await finishedJob(cluster, 'fj');
+    const failed = condition(job, 'Failed');
+    assert.equal(failed.reason, 'PodFailurePolicy');
+    assert.match(failed.message, /^Container main for pod caplab\/fj-0-[a-z0-9]{5} failed with exit code 42 matching FailJob rule at index 0$/);
+    assert.equal(cluster.state.pods.length, 1, 'held pods of indexes 1 and 2 were deleted');
+  });
+});
+
+test('fails with BackoffLimitExceeded once failures pass backoffLimit', async () => {
+  await withCluster({ mode: 'simulated', faults: [{ kind: 'exit', podIndex: 0, exitCode: 1 }] }, async (cluster, { batch }) => {
+    await batch.createNamespacedJob({ namespace: cluster.namespace, body: indexedJob('bl', { completions: 1, parallelism: 1, backoffLimit: 1 }) });
+    const job = await finishedJob(cluster, 'bl');
+    assert.deepEqual([condition(job, 'Failed')?.reason, job.status.failed], ['BackoffLimitExceeded', 2]);
+    assert.ok(cluster.state.events.some((e) => e.reason === 'BackoffLimitExceeded' && e.involvedObject.name === 'bl'));
+  });
+});
+
+test('fails with DeadlineExceeded after activeDeadlineSeconds and deletes the running pods', async () => {
+  await withCluster({ mode: 'simulated', simulate: () => 'hold' }, async (cluster, { batch }) => {
+    await batch.createNamespacedJob({ namespace: cluster.namespace, body: indexedJob('dl', { activeDeadlineSeconds: 1 }) });
+    const job = await finishedJob(cluster, 'dl', 5000);
+    assert.equal(condition(job, 'Failed')?.reason, 'DeadlineExceeded');
+    assert.equal(podsOf(cluster, 'dl').length, 0);
+  });
+});
+
+test('deletes pods with the Job under Background propagation and orphans them by default', async () => {
+  await withCluster({ mode: 'simulated', simulate: () => 'hold' }, async (cluster, { batch }) => {
+    const namespace = cluster.namespace;
+    for (const name of ['bg', 'orphan']) await batch.createNamespacedJob({ namespace, body: indexedJob(name, { completions: 2, parallelism: 2 }) });
+    await cluster.waitFor((s) => s.pods.filter((p) => p.status.phase === 'Running').length === 4, 5000, '4 running pods');
+    const st = await batch.deleteNamespacedJob({ namespace, name: 'bg', propagationPolicy: 'Background' });
+    assert.equal(st.status, 'Success');
+    await batch.deleteNamespacedJob({ namespace, name: 'orphan' });
+    await cluster.waitFor((s) => s.pods.length === 2, 5000, 'bg pods deleted');
+    const left = podsOf(cluster, 'orphan');
+    assert.equal(left.length, 2);
+    assert.ok(left.every((p) => p.metadata.ownerReferences === undefined && p.status.phase === 'Running'));
+  });
+});
+
+test('streams a log with follow=true until the process exits', async () => {
+  await withCluster({}, async (cluster, { kc }) => {
+    const command = ['node', '-e', 'console.log("first"); setTimeout(() => { console.error("second"); }, 300)'];
+    await kc.makeApiClient((await import('@kubernetes/client-node')).BatchV1Api).createNamespacedJob({ namespace: cluster.namespace, body: indexedJob('follow', { completions: 1, command }) });
+    const pod = await cluster.waitFor((s) => s.pods.find((p) => p.status.phase === 'Running'), 5000, 'running pod');
+    const out = new PassThrough();
+    let text = '';
+    out.on('data', (d) => (text += d));
+    const ended = new Promise((ok) => out.on('end', ok));
+    await new Log(kc).log(cluster.namespace, pod.metadata.name, 'main', out, { follow: true });
+    await ended;
+    assert.equal(text, 'first\nsecond\n');
+    assert.equal(cluster.state.get('pods', pod.metadata.name, cluster.namespace)?.status.phase, 'Succeeded');
+  });
+});
+
+test('shares a PVC between pods as a local folder and rewrites mount paths in args', async () => {
+  await withCluster({}, async (cluster, { core, batch }) => {
+    const namespace = cluster.namespace;
+    await core.createNamespacedPersistentVolumeClaim({ namespace, body: { metadata: { name: 'data' }, spec: { accessModes: ['ReadWriteMany'], resources: { requests: { storage: '1Gi' } } } } });
+    const withVolume = (name: string, command: string[]) => {
+      const job = indexedJob(name, { completions: 1, command });
+      job.spec!.template.spec!.volumes = [{ name: 'data', persistentVolumeClaim: { claimName: 'data' } }];
+      job.spec!.template.spec!.containers[0].volumeMounts = [{ name: 'data', mountPath: '/data' }];
+      return job;
+    };
+    await batch.createNamespacedJob({ namespace, body: withVolume('write', ['node', '-e', 'require("fs").writeFileSync(process.argv[1], "42")', '/data/answer.txt']) });
+    assert.ok(condition(await finishedJob(cluster, 'write'), 'Complete'));
+    await batch.createNamespacedJob({ namespace, body: withVolume('read', ['node', '-e', 'console.log(require("fs").readFileSync(process.argv[1], "utf8"))', '--file=/data/answer.txt'.slice(7)]) });
+    assert.ok(condition(await finishedJob(cluster, 'read'), 'Complete'));
+    assert.equal(cluster.state.log(podsOf(cluster, 'read')[0].metadata.name), '42\n');
+  });
+});
+
+test('deletes a finished Job and its pods after ttlSecondsAfterFinished', async () => {
+  await withCluster({ mode: 'simulated' }, async (cluster, { batch }) => {
+    await batch.createNamespacedJob({ namespace: cluster.namespace, body: indexedJob('ttl', { ttlSecondsAfterFinished: 0 }) });
+    await cluster.waitFor((s) => s.jobs.length === 0 && s.pods.length === 0 && s.events.some((e) => e.reason === 'Completed'), 5000, 'job cleaned up');
+  });
+});
