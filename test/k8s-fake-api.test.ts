@@ -163,7 +163,7 @@ test('rejects a wrong bearer token with 401 and logs every request', async () =>
   await withCluster({ mode: 'simulated' }, async (cluster) => {
     const res = await fetch(`${cluster.url}/api/v1/namespaces`, { headers: { authorization: 'Bearer wrong' } });
     assert.equal(res.status, 401);
-    assert.equal((await res.json()).reason, 'Unauthorized');
+    assert.equal(((await res.json()) as any).reason, 'Unauthorized');
     const ok = await fetch(`${cluster.url}/api/v1/namespaces/caplab/pods?labelSelector=a%3Db`, { headers: { authorization: `Bearer ${cluster.token}` } });
     assert.equal(ok.status, 200);
     assert.deepEqual(cluster.requests.slice(-2), [
@@ -175,7 +175,7 @@ test('rejects a wrong bearer token with 401 and logs every request', async () =>
 
 test('serves discovery documents for the core and batch groups', async () => {
   await withCluster({ mode: 'simulated' }, async (cluster) => {
-    const get = async (p: string) => (await fetch(`${cluster.url}${p}`, { headers: { authorization: `Bearer ${cluster.token}` } })).json();
+    const get = async (p: string): Promise<any> => (await fetch(`${cluster.url}${p}`, { headers: { authorization: `Bearer ${cluster.token}` } })).json();
     const batch = await get('/apis/batch/v1');
     assert.ok(batch.resources.some((r: any) => r.name === 'jobs' && r.namespaced));
     const groups = await get('/apis');
