@@ -30,7 +30,9 @@ export class Faults {
   }
 
   add(spec: FaultSpec): void {
-    const times = 'times' in spec && spec.times !== undefined ? spec.times : Infinity;
+    // A permission or a pod fault lasts; a flaky response or a dropped watch happens once.
+    const once = spec.kind === 'status' || spec.kind === 'watch-drop' || spec.kind === 'watch-gone';
+    const times = 'times' in spec && spec.times !== undefined ? spec.times : once ? 1 : Infinity;
     this.active.push({ spec, left: times });
     for (const l of [...this.listeners]) l();
   }

@@ -111,7 +111,10 @@ export async function startFakeCluster(options: FakeClusterOptions = {}): Promis
   watchOutsideDeletes(ctx);
   seed(ctx);
 
-  const { server, watches } = startServer(ctx, token, requests);
+  const changeListeners = new Set<() => void>();
+  const closers = new Set<() => void>();
+  const changed = () => { for (const l of [...changeListeners]) l(); };
+  const { server, watches } = startServer(ctx, token, requests, changed);
   await new Promise<void>((ok, fail) => {
     server.once('error', fail);
     server.listen(opts.port, '127.0.0.1', () => ok());
@@ -120,9 +123,6 @@ export async function startFakeCluster(options: FakeClusterOptions = {}): Promis
   const kubeconfigPath = options.kubeconfigPath ?? join(stateDir, 'kubeconfig');
   writeKubeconfig(kubeconfigPath, { server: url, contextName: CONTEXT_NAME, namespace: opts.namespace, userName: USER_NAME, token });
 
-  const changeListeners = new Set<() => void>();
-  const closers = new Set<() => void>();
-  const changed = () => { for (const l of [...changeListeners]) l(); };
   ctx.store.onChange(changed);
   ctx.logs.onChange = changed;
   const state = stateView(ctx);

@@ -74,7 +74,7 @@ export interface FakeServer {
   watches: Set<OpenWatch>;
 }
 
-export function startServer(ctx: Ctx, token: string, requests: RequestRecord[]): FakeServer {
+export function startServer(ctx: Ctx, token: string, requests: RequestRecord[], onRequest: () => void = () => {}): FakeServer {
   const watches = new Set<OpenWatch>();
   ctx.faults.onAdd(() => {
     for (const w of [...watches]) w.checkFaults();
@@ -137,6 +137,8 @@ export function startServer(ctx: Ctx, token: string, requests: RequestRecord[]):
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const record: RequestRecord = { method: req.method ?? 'GET', path: url.pathname, query: url.search.replace(/^\?/, ''), status: 200 };
     requests.push(record);
+    // After the handler has run (and set the status), so waitFor sees the finished record.
+    setImmediate(onRequest);
     handle(req, res, record).catch((e: unknown) => {
       if (res.headersSent) {
         res.destroy();

@@ -56,7 +56,8 @@ export type Verb = 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'd
 
 /**
  * Fault injection, as a tagged union. Each fault stays active until used up (`times`) or
- * `clearFaults()`. See README.md for what each looks like through the client.
+ * `clearFaults()`: pod faults and 'forbidden' default to unlimited, 'status', 'watch-drop' and
+ * 'watch-gone' to once. See README.md for what each looks like through the client.
  */
 export type FaultSpec =
   /** Container OOM-killed: terminated.reason "OOMKilled". exitCode 137 (default; phase Failed, the process is SIGKILLed as it starts) or 0 (phase Succeeded: the process runs to the end, then the kill is reported). */

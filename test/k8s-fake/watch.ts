@@ -36,9 +36,9 @@ export function serveWatch(ctx: Ctx, t: Target, q: URLSearchParams, req: Incomin
   let ended = false;
   const send = (type: string, object: unknown) => {
     if (ended) return;
-    res.write(`${JSON.stringify({ type, object })}\n`);
     w.sent++;
-    w.checkFaults();
+    // Fault checks once the line is flushed, so a drop "after N events" delivers all N.
+    res.write(`${JSON.stringify({ type, object })}\n`, () => setImmediate(() => w.checkFaults()));
   };
   const finish = () => {
     if (ended) return;
