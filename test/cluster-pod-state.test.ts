@@ -60,3 +60,10 @@ test('the completion index comes from the pod annotation', () => {
   assert.equal(podIndex(pod({})), 4);
   assert.equal(podIndex({ metadata: { name: 'x' } } as unknown as Pod), -1);
 });
+
+test('failed and completed index lists of a Job status parse into sets, the empty list into none', async () => {
+  const { parseIndexes } = await import('../lib/exec/kubernetes-supervise.ts');
+  assert.deepEqual([...parseIndexes('1,3-5')], [1, 3, 4, 5]);
+  assert.deepEqual([...parseIndexes('')], []);
+  assert.deepEqual([...parseIndexes(undefined)], []);
+});

@@ -23,6 +23,8 @@ export interface WatchOptions {
   backoffMs?: number;
   /** Default 10 s. */
   maxBackoffMs?: number;
+  /** Give up (onFatal) after failing this long without a single event in between. Default 5 minutes. */
+  giveUpAfterMs?: number;
 }
 
 export interface RunningWatch<T> {
@@ -30,7 +32,7 @@ export interface RunningWatch<T> {
   stop(): Promise<void>;
 }
 
-const defaults = { backoffMs: 200, maxBackoffMs: 10_000 };
+const defaults = { backoffMs: 200, maxBackoffMs: 10_000, giveUpAfterMs: 300_000 };
 
 /** Watches `kind` ('pods' | 'jobs') in the namespace with a label selector. */
 export async function watchObjects<T extends KubernetesObject>(
@@ -51,7 +53,8 @@ export async function watchObjects<T extends KubernetesObject>(
   let stopped = false;
   let failures = 0;
   let timer: NodeJS.Timeout | undefined;
-  const ok = () => void (failures = 0);
+  let failingSince = 0;
+  const ok = () => void ((failures = 0), (failingSince = 0));
   informer.on('add', (obj) => (ok(), handlers.onChange(obj)));
   informer.on('update', (obj) => (ok(), handlers.onChange(obj)));
   informer.on('delete', (obj) => handlers.onDelete(obj));
@@ -65,6 +68,12 @@ export async function watchObjects<T extends KubernetesObject>(
     const code = (err as { code?: number; statusCode?: number })?.statusCode ?? (err as { code?: number })?.code;
     if (code === 401 || code === 403) {
       // Retrying cannot grant a permission.
+      stopped = true;
+      handlers.onFatal?.(err);
+      return;
+    }
+    failingSince ||= Date.now();
+    if (Date.now() - failingSince > o.giveUpAfterMs) {
       stopped = true;
       handlers.onFatal?.(err);
       return;

@@ -323,6 +323,7 @@ function isActive(st: PodTrialState): boolean {
 export function parseIndexes(text: string | undefined): Set<number> {
   const out = new Set<number>();
   for (const part of (text ?? '').split(',')) {
+    if (!part.trim()) continue;
     const [a, b] = part.split('-').map((x) => Number(x.trim()));
     if (!Number.isInteger(a)) continue;
     for (let i = a; i <= (Number.isInteger(b) ? b : a); i++) out.add(i);
