@@ -255,7 +255,9 @@ export async function runProbe(options: ProbeOptions = {}): Promise<ProbeReport>
       const pp = podPlan(fit, r.rows, { maxPodBytes, headroom: o.headroom });
       // An over-budget peak is a floor on what the scale needs: never plan below it.
       const needBytes = Math.max(pp.needBytes, r.outcome === 'ok' ? 0 : r.peakBytes ?? 0);
-      const fitsBudget = r.outcome === 'ok' || (r.outcome === 'skipped' && needBytes <= budget.bytes);
+      // Skipped or crashed scales say nothing about memory: judge them by the prediction.
+      const ranOut = r.outcome === 'over-budget' || r.outcome === 'oom';
+      const fitsBudget = r.outcome === 'ok' || (!ranOut && needBytes <= budget.bytes);
       plan.push({ ...pp, needBytes, scale: r.scale, outcome: r.outcome, fitsBudget });
     }
   }
