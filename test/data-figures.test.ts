@@ -29,7 +29,7 @@ test('the correlation heatmap is square and labelled with feature names', () => 
 
 test('the size-by-scale figure plots MB and rows against scale in scale order', () => {
   const f = scaleBytesFigure([{ scale: 2, bytes: 2e6, rows: 20 }, { scale: 1, bytes: 1e6, rows: 10, seconds: 0.5 }]);
-  assert.deepEqual(f.data[0].x, [1, 2]);
+  assert.deepEqual(f.data[0].x, ['1×', '2×']);
   assert.deepEqual(f.data[0].y, [1, 2]);
   assert.deepEqual(f.data[1].y, [10, 20]);
   assert.equal(f.data[1].yaxis, 'y2');

@@ -30,7 +30,7 @@ export function pricePathsFigure(prices: PricePaths, options: PricePathsOptions 
   return figure(data, {
     title: { text: options.title ?? 'Synthetic price paths' },
     xaxis: { title: { text: 'date' } },
-    yaxis: { title: { text: rebase ? 'close / first close' : 'close' }, type: rebase ? 'log' : 'linear' },
+    yaxis: { title: { text: rebase ? 'close / first close' : 'close' } },
     legend: { orientation: 'h', y: -0.2 },
   });
 }
@@ -74,7 +74,7 @@ export function returnHistogramFigure(returns: ArrayLike<number>, options: Retur
     {
       title: { text: `${options.title ?? 'Next-day returns'} (n = ${values.length.toLocaleString('en-US')}, sd ${sd.toFixed(2)}%, excess kurtosis ${kurtosis.toFixed(1)})` },
       xaxis: { title: { text: 'return (%)' }, range: [lo, hi] },
-      yaxis: { title: { text: 'density' }, type: 'log' },
+      yaxis: { title: { text: 'density (log scale)' }, type: 'log', exponentformat: 'power' },
       bargap: 0.02,
       legend: { x: 0.7, y: 0.98 },
     },
@@ -98,8 +98,8 @@ export function correlationHeatmapFigure(corr: { names: string[]; matrix: number
         z,
         zmin: -1,
         zmax: 1,
+        // Plotly's RdBu runs blue (low) to red (high): positive correlations show red.
         colorscale: 'RdBu',
-        reversescale: true,
         hovertemplate: '%{y} × %{x}: %{z}<extra></extra>',
       },
     ],
@@ -124,27 +124,31 @@ export interface ScaleBytesOptions {
   title?: string;
 }
 
-/** Bytes on disk (left axis, MB) and rows (right axis) against scale, one point per dataset written. */
+/** Bytes on disk (bars, left axis, MB) and rows (line, right axis) against scale, one per dataset written. */
 export function scaleBytesFigure(points: ScalePoint[], options: ScaleBytesOptions = {}): Figure {
   const sorted = [...points].sort((a, b) => a.scale - b.scale);
+  const maxBytes = Math.max(1, ...sorted.map((p) => p.bytes));
+  const maxRows = Math.max(1, ...sorted.map((p) => p.rows));
   const label = (p: ScalePoint) => `${p.scale}×: ${(p.bytes / 1e6).toFixed(1)} MB, ${p.rows.toLocaleString('en-US')} rows${p.seconds !== undefined ? `, ${p.seconds.toFixed(1)} s` : ''}`;
   return figure(
     [
       {
-        type: 'scatter',
-        mode: 'lines+markers',
+        type: 'bar',
         name: 'bytes on disk (MB)',
-        x: sorted.map((p) => p.scale),
+        x: sorted.map((p) => `${p.scale}×`),
         y: sorted.map((p) => Number((p.bytes / 1e6).toPrecision(5))),
-        text: sorted.map(label),
+        text: sorted.map((p) => `${(p.bytes / 1e6).toFixed(1)} MB`),
+        textposition: 'outside',
+        hovertext: sorted.map(label),
         hoverinfo: 'text',
-        marker: { size: 9, color: '#1f77b4' },
+        marker: { color: '#1f77b4' },
+        opacity: 0.8,
       },
       {
         type: 'scatter',
         mode: 'lines+markers',
         name: 'rows',
-        x: sorted.map((p) => p.scale),
+        x: sorted.map((p) => `${p.scale}×`),
         y: sorted.map((p) => p.rows),
         yaxis: 'y2',
         marker: { size: 7, symbol: 'square', color: '#ff7f0e' },
@@ -153,9 +157,12 @@ export function scaleBytesFigure(points: ScalePoint[], options: ScaleBytesOption
     ],
     {
       title: { text: options.title ?? 'Dataset size by scale' },
-      xaxis: { title: { text: 'scale (× base tickers)' } },
-      yaxis: { title: { text: 'MB on disk' }, rangemode: 'tozero' },
-      yaxis2: { title: { text: 'rows' }, overlaying: 'y', side: 'right', rangemode: 'tozero', showgrid: false },
+      xaxis: { title: { text: 'scale (× base tickers)' }, type: 'category' },
+      // Both axes start at zero and leave the same headroom, so where bytes are proportional to
+      // rows the line runs through the tops of the bars.
+      yaxis: { title: { text: 'MB on disk' }, range: [0, (1.18 * maxBytes) / 1e6] },
+      yaxis2: { title: { text: 'rows' }, overlaying: 'y', side: 'right', range: [0, 1.18 * maxRows], showgrid: false, exponentformat: 'SI' },
+      margin: { l: 60, r: 70, t: 50, b: 50 },
       legend: { x: 0.02, y: 0.98 },
     },
   );
