@@ -19,10 +19,10 @@ before(async () => {
 after(() => rm(root, { recursive: true, force: true }));
 
 test('the sequential and pool executors give the same metrics for the same trials', async () => {
-  const common = { data, epochs: 2, trials: 3, backend: 'cpu' as const };
+  const common = { data, epochs: 2, trials: 2, backend: 'cpu' as const };
   const seq = await runSearch({ ...common, out: join(root, 'seq'), executor: 'sequential' });
   const pool = await runSearch({ ...common, out: join(root, 'pool'), executor: 'pool', workers: 2 });
-  assert.deepEqual([seq.ok, pool.ok], [3, 3]);
+  assert.deepEqual([seq.ok, pool.ok], [2, 2]);
   assert.equal(seq.executor, 'sequential');
   assert.equal(pool.executor, 'pool');
   for (const r of seq.records) {
@@ -35,6 +35,15 @@ test('the sequential and pool executors give the same metrics for the same trial
     assert.equal(p.provenance.executor, 'pool');
   }
   assert.deepEqual(seq.best, pool.best);
+});
+
+test('workers that regenerate the synthetic dataset themselves get the metrics of workers reading it', async () => {
+  const common = { data, epochs: 1, trials: 1, backend: 'cpu' as const };
+  const fromDir = await runSearch({ ...common, out: join(root, 'dir') });
+  const scratch = join(root, 'scratch');
+  const regenerated = await runSearch({ ...common, out: join(root, 'synthetic'), dataRef: 'synthetic', executorOptions: { env: { CAPLAB_SCRATCH: scratch } } });
+  assert.equal(regenerated.ok, 1);
+  assert.deepEqual(regenerated.records[0].metrics, fromDir.records[0].metrics);
 });
 
 test('a trial whose config throws, or whose data is missing, is recorded as failed with its reason', async () => {

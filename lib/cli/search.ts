@@ -121,7 +121,7 @@ export async function run(args: string[]): Promise<number> {
   }
   const { records: _records, ...json } = summary;
   printResult(Boolean(v.json), json, humanSummary(summary));
-  return summary.cancelled > 0 ? 130 : 0;
+  return controller.signal.aborted ? 130 : 0;
 }
 
 function humanSummary(s: SearchSummary): string {

@@ -198,7 +198,7 @@ export async function runSearch(options: SearchOptions): Promise<SearchSummary> 
     ok: count('ok'),
     failed: count('failed'),
     stopped: count('stopped'),
-    cancelled: results.filter((r) => NOT_RECORDED.has(r.failure ?? '')).length,
+    cancelled: results.filter((r) => r.failure === 'cancelled').length,
     seconds,
     best: bestTrial(records),
     records,
@@ -224,7 +224,7 @@ function syntheticRef(manifest: Manifest, dir: string): TrialPayload['data'] {
       hint: 'Put the data where the workers can read it (e.g. a PVC) and use dataRef "dir".',
     });
   }
-  return { synthetic: { seed: s.seed, tickers: s.baseTickers ?? s.tickers, days: s.days, scale: s.scale ?? 1 } };
+  return { synthetic: { seed: s.seed, tickers: s.baseTickers ?? s.tickers, days: s.days, scale: s.scale ?? 1, checksum: datasetChecksum(manifest) } };
 }
 
 function epochOf(data: unknown): TrialEpoch | null {
