@@ -39,7 +39,9 @@ export async function main(argv: string[]): Promise<number> {
       console.error(`caplab ${name}: ${e.message}`);
       return e.code === 'usage' ? 2 : 1;
     }
-    if (e instanceof TypeError && (e as NodeJS.ErrnoException).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+    // node:util parseArgs reports every bad command line (unknown option, missing value,
+    // ambiguous "-1GiB") as a TypeError with an ERR_PARSE_ARGS_* code: a usage error, not a crash.
+    if (e instanceof TypeError && String((e as NodeJS.ErrnoException).code).startsWith('ERR_PARSE_ARGS')) {
       console.error(`caplab ${name}: ${e.message}\n  → Run \`caplab ${name} --help\` for the options.`);
       return 2;
     }
