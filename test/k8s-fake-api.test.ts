@@ -184,3 +184,18 @@ test('serves discovery documents for the core and batch groups', async () => {
     assert.ok(core.resources.some((r: any) => r.name === 'pods/log'));
   });
 });
+
+test('rejects label values over 63 characters and ConfigMaps over 1 MiB like an apiserver', async () => {
+  await withCluster({ mode: 'simulated' }, async (cluster, { core, batch }) => {
+    const namespace = cluster.namespace;
+    const job = indexedJob('labels');
+    job.metadata!.labels = { 'caplab.dev/spec-hash': 'a'.repeat(64) };
+    const r = await statusOf(batch.createNamespacedJob({ namespace, body: job }));
+    assert.equal(r.code, 422);
+    assert.equal(r.body.details.causes[0].field, 'metadata.labels');
+    assert.match(r.body.message, /must be no more than 63 characters/);
+    const big = await statusOf(core.createNamespacedConfigMap({ namespace, body: { metadata: { name: 'big' }, data: { 'specs.json': 'x'.repeat(1024 * 1024 + 1) } } }));
+    assert.equal(big.code, 422);
+    assert.equal(big.body.message, 'ConfigMap "big" is invalid: []: Too long: may not be more than 1048576 bytes');
+  });
+});

@@ -224,3 +224,50 @@ test('deletes a finished Job and its pods after ttlSecondsAfterFinished', async 
     await cluster.waitFor((s) => s.jobs.length === 0 && s.pods.length === 0 && s.events.some((e) => e.reason === 'Completed'), 5000, 'job cleaned up');
   });
 });
+
+test('restarts a failing container in place under restartPolicy OnFailure and keeps the previous log', async () => {
+  let attempt = 0;
+  const simulate = () => (++attempt === 1 ? { exitCode: 1, log: 'attempt 1\n' } : 'hold' as const);
+  await withCluster({ mode: 'simulated', simulate }, async (cluster, { core, batch }) => {
+    const job = indexedJob('onfail', { completions: 1 });
+    job.spec!.template.spec!.restartPolicy = 'OnFailure';
+    await batch.createNamespacedJob({ namespace: cluster.namespace, body: job });
+    const pod = await cluster.waitFor((s) => s.pods.find((p) => p.status.containerStatuses?.[0]?.restartCount === 1 && p.status.containerStatuses[0].state.running), 5000, 'restarted');
+    const last = pod.status.containerStatuses[0].lastState.terminated;
+    assert.deepEqual([last.exitCode, last.reason], [1, 'Error']);
+    const previous = await core.readNamespacedPodLog({ namespace: cluster.namespace, name: pod.metadata.name, previous: true });
+    assert.equal(previous, 'attempt 1\n');
+    cluster.finishPod(pod.metadata.name, { exitCode: 0 });
+    const done = await finishedJob(cluster, 'onfail');
+    assert.ok(condition(done, 'Complete'));
+    assert.equal(podsOf(cluster, 'onfail').length, 1);
+  });
+});
+
+test('holds a suspended Job without pods and runs it once resumed', async () => {
+  await withCluster({ mode: 'simulated' }, async (cluster, { batch }) => {
+    const job = indexedJob('later');
+    job.spec!.suspend = true;
+    await batch.createNamespacedJob({ namespace: cluster.namespace, body: job });
+    const held = await cluster.waitFor((s) => { const j = s.get('jobs', 'later', cluster.namespace); return condition(j, 'Suspended') && j; }, 5000, 'suspended');
+    assert.equal(held.status.startTime, undefined);
+    assert.equal(cluster.state.pods.length, 0);
+    await batch.patchNamespacedJob({ namespace: cluster.namespace, name: 'later', body: [{ op: 'replace', path: '/spec/suspend', value: false }] });
+    const done = await finishedJob(cluster, 'later');
+    assert.ok(condition(done, 'Complete'));
+    assert.deepEqual(done.status.conditions.find((c: any) => c.type === 'Suspended').reason, 'JobResumed');
+  });
+});
+
+test('runs a bare pod as a local process and returns the pod from a delete', async () => {
+  await withCluster({}, async (cluster, { core }) => {
+    const namespace = cluster.namespace;
+    await core.createNamespacedPod({ namespace, body: { metadata: { name: 'bare' }, spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'node:24', command: ['node', '-e', 'console.log(process.env.HOSTNAME)'] }] } } });
+    const pod = await cluster.waitFor((s) => s.get('pods', 'bare', namespace)?.status.phase === 'Succeeded', 5000, 'bare pod done');
+    assert.ok(pod);
+    assert.equal(cluster.state.log('bare'), 'bare\n');
+    const gone = await core.deleteNamespacedPod({ namespace, name: 'bare' });
+    assert.equal(gone.kind, 'Pod');
+    assert.equal(gone.status?.phase, 'Succeeded');
+  });
+});

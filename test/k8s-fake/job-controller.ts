@@ -195,6 +195,7 @@ export class JobController {
       }
       if (spec.backoffLimitPerIndex != null) s.failedIndexes = compressIndexes(t.failedIndexes);
       s.uncountedTerminatedPods = {};
+      suspension(j, !!spec.suspend && !t.failure && !complete);
       if (t.failure) addCondition(j, 'FailureTarget', t.failure.reason, t.failure.message);
       if (complete) addCondition(j, 'SuccessCriteriaMet', 'CompletionsReached', 'Reached expected number of succeeded pods');
       if (finishedNow && t.failure) addCondition(j, 'Failed', t.failure.reason, t.failure.message);
@@ -222,6 +223,21 @@ export class JobController {
     if (ttl != null) {
       t.timers.push(this.ctx.timer(() => deleteObject(this.ctx, 'jobs', ns, job.metadata.name, 'Background'), ttl * 1000));
     }
+  }
+}
+
+/** Suspended True while spec.suspend holds the Job (startTime cleared), False once resumed. */
+function suspension(job: FakeObject, suspended: boolean): void {
+  const conds: any[] = job.status.conditions ?? [];
+  const cur = conds.find((c) => c.type === 'Suspended');
+  if (suspended) {
+    delete job.status.startTime;
+    if (cur?.status === 'True') return;
+    const t = NOW();
+    job.status.conditions = [...conds.filter((c) => c !== cur), { type: 'Suspended', status: 'True', lastProbeTime: t, lastTransitionTime: t, reason: 'JobSuspended', message: 'Job suspended' }];
+  } else if (cur?.status === 'True') {
+    const t = NOW();
+    job.status.conditions = conds.map((c) => (c === cur ? { ...c, status: 'False', lastProbeTime: t, lastTransitionTime: t, reason: 'JobResumed', message: 'Job resumed' } : c));
   }
 }
 

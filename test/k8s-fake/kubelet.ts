@@ -43,7 +43,7 @@ export class Kubelet {
     if (ev.resource === 'pods' && ev.type === 'ADDED' && !o.spec?.nodeName) {
       this.waiting.set(key, 'schedule');
       this.ctx.later(() => this.trySchedule(key));
-    } else if (ev.resource === 'pods' && ev.type === 'MODIFIED' && o.spec?.nodeName && !ev.prev?.spec?.nodeName) {
+    } else if (ev.resource === 'pods' && o.spec?.nodeName && (ev.type === 'ADDED' || (ev.type === 'MODIFIED' && !ev.prev?.spec?.nodeName))) {
       this.ctx.later(() => this.prepare(o.metadata.namespace!, o.metadata.name, o.metadata.uid));
     }
     // Capacity freed or a missing ConfigMap appeared: retry what waits for it.
@@ -215,7 +215,10 @@ export class Kubelet {
     });
     if (restart && updated) {
       this.event(updated, 'Warning', 'BackOff', `Back-off restarting failed container ${c.name} in pod ${pod.metadata.name}_${pod.metadata.namespace}(${pod.metadata.uid})`, c.name);
-      this.ctx.later(() => this.restart(updated, c, run));
+      // The kubelet's crash-loop back-off (10 s doubling to 5 min), compressed: next tick, then 100 ms doubling to 10 s.
+      const n = st.containerStatus(updated, c.name).restartCount;
+      if (n <= 1) this.ctx.later(() => this.restart(updated, c, run));
+      else this.ctx.timer(() => this.restart(updated, c, run), Math.min(100 * 2 ** (n - 2), 10_000));
     }
     if (run.handles.size === 0 && !restart) {
       this.runs.delete(run.uid);

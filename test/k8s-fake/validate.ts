@@ -34,6 +34,39 @@ function validateName(r: ResourceInfo, obj: FakeObject, errs: FieldError[]): voi
   if (r.plural === 'jobs' && name.length > 63) errs.push(bad('metadata.name', name, 'must be no more than 63 characters'));
 }
 
+const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
+const LABEL_NAME = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
+
+/** Label keys ([prefix/]name) and values: at most 63 characters of [-A-Za-z0-9_.], alphanumeric at both ends. */
+function validateLabels(labels: Record<string, string> | undefined, path: string, errs: FieldError[]): void {
+  for (const [k, v] of Object.entries(labels ?? {})) {
+    const slash = k.lastIndexOf('/');
+    const prefix = slash >= 0 ? k.slice(0, slash) : '';
+    const name = slash >= 0 ? k.slice(slash + 1) : k;
+    if (prefix && (!SUBDOMAIN.test(prefix) || prefix.length > 253)) errs.push(bad(path, k, 'prefix part a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, \'-\' or \'.\''));
+    if (name.length > 63) errs.push(bad(path, k, 'name part must be no more than 63 characters'));
+    else if (!LABEL_NAME.test(name)) errs.push(bad(path, k, "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character"));
+    const value = String(v);
+    if (value.length > 63) errs.push(bad(`${path}`, value, 'must be no more than 63 characters'));
+    else if (!LABEL_VALUE.test(value)) errs.push(bad(path, value, "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character"));
+  }
+}
+
+const ENV_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
+const CONFIG_KEY = /^[-._a-zA-Z0-9]+$/;
+const CONFIGMAP_MAX = 1024 * 1024;
+
+function validateConfigMap(cm: FakeObject, errs: FieldError[]): void {
+  let size = 0;
+  for (const field of ['data', 'binaryData'] as const) {
+    for (const [k, v] of Object.entries<string>(cm[field] ?? {})) {
+      if (!CONFIG_KEY.test(k) || k.length > 253) errs.push(bad(`${field}[${k}]`, k, "a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')"));
+      size += field === 'data' ? Buffer.byteLength(String(v)) : Buffer.from(String(v), 'base64').length;
+    }
+  }
+  if (size > CONFIGMAP_MAX) errs.push({ field: '[]', type: 'FieldValueInvalid', detail: `Too long: may not be more than ${CONFIGMAP_MAX} bytes` });
+}
+
 function validateResources(c: any, path: string, errs: FieldError[]): void {
   const req = c.resources?.requests ?? {};
   const lim = c.resources?.limits ?? {};
@@ -60,6 +93,7 @@ export function validatePodSpec(spec: any, path: string, errs: FieldError[], res
     if (!c.image) errs.push(required(`${p}.image`));
     (c.env ?? []).forEach((e: any, j: number) => {
       if (!e.name) errs.push(required(`${p}.env[${j}].name`));
+      else if (!ENV_NAME.test(e.name)) errs.push(bad(`${p}.env[${j}].name`, e.name, "a valid environment variable name must consist of alphabetic characters, digits, '_', '-', or '.', and must not start with a digit"));
       if (e.valueFrom) {
         const sources = ['fieldRef', 'resourceFieldRef', 'configMapKeyRef', 'secretKeyRef'].filter((k) => e.valueFrom[k]);
         if (sources.length !== 1) errs.push(bad(`${p}.env[${j}].valueFrom`, '', 'may not have more than one field specified at a time'));
@@ -79,6 +113,7 @@ function nonNegative(spec: any, field: string, errs: FieldError[]): void {
 export function validateJob(job: FakeObject, errs: FieldError[]): void {
   const spec = job.spec ?? {};
   const tspec = spec.template?.spec ?? {};
+  validateLabels(spec.template?.metadata?.labels, 'spec.template.metadata.labels', errs);
   validatePodSpec(tspec, 'spec.template.spec', errs, ['OnFailure', 'Never']);
   for (const f of ['parallelism', 'completions', 'backoffLimit', 'backoffLimitPerIndex', 'maxFailedIndexes', 'ttlSecondsAfterFinished']) nonNegative(spec, f, errs);
   if (spec.activeDeadlineSeconds != null && !(spec.activeDeadlineSeconds > 0)) {
@@ -124,8 +159,17 @@ export function validateJob(job: FakeObject, errs: FieldError[]): void {
 export function validate(r: ResourceInfo, obj: FakeObject): void {
   const errs: FieldError[] = [];
   validateName(r, obj, errs);
+  validateLabels(obj.metadata?.labels, 'metadata.labels', errs);
+  const annotations = JSON.stringify(obj.metadata?.annotations ?? {}).length;
+  if (annotations > 256 * 1024) errs.push({ field: 'metadata.annotations', type: 'FieldValueInvalid', detail: 'Too long: may not be more than 262144 bytes' });
   if (r.plural === 'jobs') validateJob(obj, errs);
   if (r.plural === 'pods') validatePodSpec(obj.spec, 'spec', errs);
+  if (r.plural === 'configmaps') validateConfigMap(obj, errs);
+  if (r.plural === 'services' && obj.spec?.clusterIP !== 'None' && !(obj.spec?.ports?.length > 0)) errs.push(required('spec.ports'));
+  if (r.plural === 'persistentvolumeclaims') {
+    if (!(obj.spec?.accessModes?.length > 0)) errs.push(required('spec.accessModes', 'at least 1 access mode is required'));
+    if (!obj.spec?.resources?.requests?.storage) errs.push(required('spec.resources[storage]'));
+  }
   if (errs.length) throw invalid(r.kind, r.group, obj.metadata?.name ?? '', errs);
 }
 
