@@ -144,6 +144,7 @@ test('resubmitting the same specs attaches to the existing Job instead of creati
   const second = await executor(c).run(specs(2));
   assert.equal(creates(), 2, 'a second create, answered 409');
   assert.ok(c.requests.some((r) => r.method === 'POST' && r.path.endsWith('/jobs') && r.status === 409));
+  assert.equal(c.state.pods.length, 2, 'no new pods');
   assert.equal(c.state.jobs.length, 1);
   assert.deepEqual(second.map((r) => [r.id, r.status, r.worker]), first.map((r) => [r.id, r.status, r.worker]));
 });

@@ -9,7 +9,7 @@ import { apiStatus } from './api-error.ts';
 import { WORKER_CONTAINER } from './build/pod.ts';
 import type { Kube } from './kube.ts';
 import type { SearchJobManifests } from './search-job.ts';
-import type { CoreV1Event, V1Job } from './vendor.ts';
+import { k8s, type CoreV1Event, type V1Job } from './vendor.ts';
 
 export interface SubmitResult {
   /** True when the Job existed already with the same specs (resubmit): caplab watches it instead. */
@@ -48,7 +48,8 @@ export async function submitSearchJob(kube: Kube, m: SearchJobManifests): Promis
     if (theirs !== m.specHash) throw conflict(m, namespace, theirs);
     return { attached: true, job: existing };
   }
-  await adoptConfigMap(kube, m.name, created).catch(() => undefined);
+  // Not awaited: the pods need not wait for the ownership bookkeeping.
+  void adoptConfigMap(kube, m.name, created).catch(() => undefined);
   return { attached: false, job: created };
 }
 
@@ -56,7 +57,7 @@ export async function submitSearchJob(kube: Kube, m: SearchJobManifests): Promis
 async function adoptConfigMap(kube: Kube, name: string, job: V1Job): Promise<void> {
   const uid = job.metadata?.uid;
   if (!uid) return;
-  const m = await import('./vendor.ts').then((v) => v.k8s());
+  const m = await k8s();
   await kube.core.patchNamespacedConfigMap(
     { name, namespace: kube.namespace, body: { metadata: { ownerReferences: [{ apiVersion: 'batch/v1', kind: 'Job', name, uid, blockOwnerDeletion: false }] } } },
     m.setHeaderOptions('Content-Type', m.PatchStrategy.MergePatch),

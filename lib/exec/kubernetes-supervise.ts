@@ -26,6 +26,8 @@ export type TraceEvent =
 
 export interface SuperviseArgs {
   kube: Kube;
+  /** Applies the manifests; called once the watches are open, so no pod event is missed. */
+  submit: () => Promise<unknown>;
   manifests: SearchJobManifests;
   specs: Spec[];
   hooks: ExecHooks;
@@ -58,6 +60,10 @@ export function superviseSearchJob(args: SuperviseArgs): Promise<SpecResult[]> {
   const done = new Promise<SpecResult[]>((res, rej) => ((settle = res), (fail = rej)));
   let finished = false;
   let deleting = false;
+  let cancelling = false;
+  // Pods seen before our submit went through may belong to another submission with the same
+  // name: judge nothing until submit has compared the spec hash.
+  let submitted = false;
   let jobFailed: { reason: string; message: string } | undefined;
   let failedIndexes = new Set<number>();
   let unschedulableTimer: NodeJS.Timeout | undefined;
@@ -148,7 +154,7 @@ export function superviseSearchJob(args: SuperviseArgs): Promise<SpecResult[]> {
   };
 
   const evaluate = (slot: Slot, index: number) => {
-    if (slot.result || slot.finalizing || finished) return;
+    if (slot.result || slot.finalizing || finished || cancelling || !submitted) return;
     const pods = [...slot.pods.values()].sort((a, b) => toMs(a.metadata?.creationTimestamp) - toMs(b.metadata?.creationTimestamp));
     let counted = 0;
     let lastFailed: { pod: V1Pod; st: PodTrialState } | undefined;
@@ -182,7 +188,7 @@ export function superviseSearchJob(args: SuperviseArgs): Promise<SpecResult[]> {
   };
 
   const checkStuck = async () => {
-    if (finished) return;
+    if (finished || cancelling || !submitted) return;
     const active = slots.filter((s) => !s.result && !s.finalizing).flatMap((s) => [...s.pods.values()].map((p) => ({ p, st: podTrialState(p) })));
     const fatal = active.find((x) => x.st.state === 'stuck' && x.st.failure !== 'unschedulable');
     if (fatal && fatal.st.state === 'stuck') {
@@ -247,7 +253,7 @@ export function superviseSearchJob(args: SuperviseArgs): Promise<SpecResult[]> {
   };
 
   const onJobGone = async () => {
-    if (deleting || finished) return;
+    if (deleting || finished || !submitted) return;
     // Finish what the pods already told us, then fail the rest with the reason.
     slots.forEach((s, i) => evaluate(s, i));
     await Promise.all([...inflight]);
@@ -259,7 +265,8 @@ export function superviseSearchJob(args: SuperviseArgs): Promise<SpecResult[]> {
   };
 
   const onAbort = () => {
-    if (finished) return;
+    if (finished || cancelling) return;
+    cancelling = true;
     void (async () => {
       await deleteJob();
       failRemaining('stopped', 'cancelled', `cancelled: Job ${name} deleted (propagationPolicy Background)`);
@@ -269,6 +276,7 @@ export function superviseSearchJob(args: SuperviseArgs): Promise<SpecResult[]> {
   const onFatal = (e: unknown) => {
     if (finished) return;
     finished = true;
+    hooks.signal?.removeEventListener('abort', onAbort);
     void Promise.all(watches.map((w) => w.stop().catch(() => undefined))).then(() =>
       fail(apiFailure(e, 'watch', 'pods or jobs', kube.namespace, name)),
     );
@@ -305,8 +313,20 @@ export function superviseSearchJob(args: SuperviseArgs): Promise<SpecResult[]> {
       );
     } catch (e) {
       onFatal(e);
+      return;
     }
-    if (finished) await Promise.all(watches.map((w) => w.stop().catch(() => undefined)));
+    if (finished) return void (await Promise.all(watches.map((w) => w.stop().catch(() => undefined))));
+    try {
+      await args.submit();
+      submitted = true;
+      slots.forEach((s, i) => evaluate(s, i));
+      void checkStuck();
+    } catch (e) {
+      finished = true;
+      hooks.signal?.removeEventListener('abort', onAbort);
+      await Promise.all(watches.map((w) => w.stop().catch(() => undefined)));
+      fail(e);
+    }
   })();
   if (hooks.signal) {
     if (hooks.signal.aborted) onAbort();

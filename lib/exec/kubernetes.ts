@@ -90,15 +90,17 @@ export function createKubernetesExecutor(options: KubernetesExecutorOptions = {}
       const kube = await loadKube(o);
       const serverVersion = await kube.version.getCode().then((v) => v.gitVersion, () => undefined);
       const manifests = buildSearchJob(specs, { ...jobOptions(), namespace: kube.namespace });
-      o.onTrace?.({ kind: 'submit', at: performance.now() });
-      const submitted = await submitSearchJob(kube, manifests);
-      o.onProgress?.({
-        kind: 'message',
-        text: submitted.attached
-          ? `Job ${manifests.name} already runs these specs in ${kube.namespace}: watching it instead of submitting again.`
-          : `Submitted Job ${manifests.name} (${specs.length} pods) to ${kube.context}/${kube.namespace}.`,
-      });
-      return superviseSearchJob({ kube, manifests, specs, hooks, serverVersion, options: o });
+      const submit = async () => {
+        o.onTrace?.({ kind: 'submit', at: performance.now() });
+        const submitted = await submitSearchJob(kube, manifests);
+        o.onProgress?.({
+          kind: 'message',
+          text: submitted.attached
+            ? `Job ${manifests.name} already runs these specs in ${kube.namespace}: watching it instead of submitting again.`
+            : `Submitted Job ${manifests.name} (${specs.length} pods) to ${kube.context}/${kube.namespace}.`,
+        });
+      };
+      return superviseSearchJob({ kube, manifests, specs, hooks, serverVersion, submit, options: o });
     },
   };
 }
