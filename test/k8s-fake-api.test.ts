@@ -199,3 +199,18 @@ test('rejects label values over 63 characters and ConfigMaps over 1 MiB like an 
     assert.equal(big.body.message, 'ConfigMap "big" is invalid: []: Too long: may not be more than 1048576 bytes');
   });
 });
+
+test('runs by hand from main.ts, printing its kubeconfig as a JSON line, until SIGTERM', async () => {
+  const { spawn } = await import('node:child_process');
+  const { createInterface } = await import('node:readline');
+  const child = spawn(process.execPath, ['test/k8s-fake/main.ts', '--json', '--mode', 'simulated'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const first = await new Promise<string>((ok) => createInterface({ input: child.stdout! }).once('line', ok));
+  const info = JSON.parse(first);
+  assert.equal(info.context, 'caplab-fake');
+  const kc = new KubeConfig();
+  kc.loadFromFile(info.kubeconfig);
+  assert.equal((await kc.makeApiClient(VersionApi).getCode()).gitVersion, 'v1.33.1');
+  const exited = new Promise<number | null>((ok) => child.on('exit', (code) => ok(code)));
+  child.kill('SIGTERM');
+  assert.equal(await exited, 0);
+});

@@ -175,3 +175,20 @@ test('ends a watch cleanly: the informer reconnects from its resourceVersion wit
     await informer.stop();
   });
 });
+
+test('refuses pods whose ServiceAccount is missing, leaving the Job with FailedCreate events until it exists', async () => {
+  await withCluster({ mode: 'simulated', requireServiceAccounts: true }, async (cluster, { batch, core }) => {
+    const namespace = cluster.namespace;
+    const job = indexedJob('sa', { completions: 1 });
+    job.spec!.template.spec!.serviceAccountName = 'caplab-worker';
+    await batch.createNamespacedJob({ namespace, body: job });
+    const ev = await cluster.waitFor((s) => s.events.find((e) => e.reason === 'FailedCreate'), 5000, 'FailedCreate');
+    assert.equal(ev.type, 'Warning');
+    assert.match(ev.message, /^Error creating: pods "sa-0-[a-z0-9]{5}" is forbidden: error looking up service account caplab\/caplab-worker: serviceaccount "caplab-worker" not found$/);
+    assert.equal(cluster.state.pods.length, 0);
+    const direct = await statusOf(core.createNamespacedPod({ namespace, body: { metadata: { name: 'p' }, spec: { serviceAccountName: 'caplab-worker', containers: [{ name: 'c', image: 'x' }] } } }));
+    assert.deepEqual([direct.code, direct.body.reason], [403, 'Forbidden']);
+    await core.createNamespacedServiceAccount({ namespace, body: { metadata: { name: 'caplab-worker' } } });
+    assert.ok(condition(await finishedJob(cluster, 'sa'), 'Complete'));
+  });
+});

@@ -271,3 +271,26 @@ test('runs a bare pod as a local process and returns the pod from a delete', asy
     assert.equal(gone.status?.phase, 'Succeeded');
   });
 });
+
+test('runs caplab\'s own worker for a caplab image without a command, reading specs from a mounted ConfigMap', async () => {
+  await withCluster({}, async (cluster, { core, batch }) => {
+    const namespace = cluster.namespace;
+    const specs = [0, 1].map((i) => ({ id: `t${i}`, kind: 'noop', payload: {} }));
+    await core.createNamespacedConfigMap({ namespace, body: { metadata: { name: 'specs' }, data: { 'specs.json': JSON.stringify(specs) } } });
+    const job = indexedJob('worker', { completions: 2, image: 'registry.example/caplab:0.1.0' });
+    const container = job.spec!.template.spec!.containers[0];
+    delete container.command;
+    container.args = ['--specs-file', '/etc/caplab/specs.json'];
+    container.volumeMounts = [{ name: 'specs', mountPath: '/etc/caplab', readOnly: true }, { name: 'tmp', mountPath: '/tmp' }];
+    container.env = [{ name: 'HOME', value: '/tmp' }, { name: 'CAPLAB_SCRATCH', value: '/tmp' }];
+    job.spec!.template.spec!.volumes = [{ name: 'specs', configMap: { name: 'specs' } }, { name: 'tmp', emptyDir: {} }];
+    await batch.createNamespacedJob({ namespace, body: job });
+    const done = await finishedJob(cluster, 'worker', 20_000);
+    assert.ok(condition(done, 'Complete'), JSON.stringify(done.status));
+    for (const pod of podsOf(cluster, 'worker')) {
+      const last = JSON.parse(cluster.state.log(pod.metadata.name).trim().split('\n').at(-1)!);
+      const index = Number(pod.metadata.labels?.['batch.kubernetes.io/job-completion-index']);
+      assert.deepEqual([last.caplab, last.id, last.status], ['result', `t${index}`, 'ok']);
+    }
+  });
+});

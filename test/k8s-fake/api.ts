@@ -11,6 +11,7 @@ import { validate, validateJobUpdate } from './validate.ts';
 import { applyPatch } from './patch.ts';
 import { parseFieldSelector, parseLabelSelector } from './selectors.ts';
 import { deleteObject } from './gc.ts';
+import { admitPod } from './admission.ts';
 
 /** Kinds whose status is a subresource: writes to the main resource keep the stored status. */
 const STATUS_SUBRESOURCE = new Set(['jobs', 'pods', 'services', 'persistentvolumeclaims', 'namespaces', 'nodes']);
@@ -86,6 +87,10 @@ export function create(ctx: Ctx, t: Target, body: any, q: URLSearchParams): Fake
   applyDefaults(t.r.plural, obj);
   validate(t.r, obj);
   if (ctx.store.has(t.r.plural, t.namespace, meta.name)) throw alreadyExists(t.r, meta.name);
+  if (t.r.plural === 'pods') {
+    const refused = admitPod(ctx, obj);
+    if (refused) throw refused;
+  }
   if (q.get('dryRun') === 'All') return withType(t.r, obj);
   return withType(t.r, ctx.store.create(t.r.plural, obj));
 }

@@ -18,6 +18,8 @@ export interface Resolved {
   stepDelayMs: number;
   watchCacheSize: number;
   serverVersion: string;
+  requireServiceAccounts: boolean;
+  serviceAccounts?: string[];
 }
 
 export type PropagationPolicy = 'Background' | 'Foreground' | 'Orphan';

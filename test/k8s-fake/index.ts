@@ -9,7 +9,7 @@
  * await cluster.waitFor((s) => s.jobs.find((j) => j.status?.completionTime));
  * await cluster.close();
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -38,16 +38,27 @@ function hostEnv(): Record<string, string> {
   return env;
 }
 
+/** The folder holding bin/caplab.js above this file (also from a built copy under dist/). */
+function findRepoRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    if (existsSync(join(dir, 'bin', 'caplab.js')) && existsSync(join(dir, 'package.json'))) return dir;
+    dir = dirname(dir);
+  }
+  return resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+}
+
 const defaults = {
   nodes: [1, 2, 3].map((i) => ({ name: `fake-node-${i}`, cpu: '4', memory: '16Gi' })),
   namespace: 'caplab',
   createNamespace: true,
   mode: 'process' as const,
-  repoRoot: resolve(dirname(fileURLToPath(import.meta.url)), '..', '..'),
+  repoRoot: findRepoRoot(),
   port: 0,
   stepDelayMs: 0,
   watchCacheSize: 2000,
   serverVersion: 'v1.33.1',
+  requireServiceAccounts: false,
 };
 
 function stateView(ctx: Ctx): FakeState {

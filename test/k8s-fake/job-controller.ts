@@ -11,6 +11,7 @@ import { recordEvent } from './events.ts';
 import { podIndexOf } from './faults.ts';
 import { podForJob, matchRule, compressIndexes } from './job-pods.ts';
 import { deleteObject } from './gc.ts';
+import { admitPod } from './admission.ts';
 
 interface Track {
   counted: Set<string>;
@@ -59,6 +60,11 @@ export class JobController {
     if (ev.resource === 'jobs') {
       if (ev.type === 'DELETED') return this.forget(o.metadata.uid);
       return this.enqueue(ns, o.metadata.name);
+    }
+    // A ServiceAccount that refused pods may exist now: retry the Jobs of its namespace.
+    if (ev.resource === 'serviceaccounts' && ev.type === 'ADDED') {
+      for (const j of this.ctx.store.list('jobs', ns)) this.enqueue(ns, j.metadata.name);
+      return;
     }
     if (ev.resource !== 'pods') return;
     const owner = ownerJob(ev.type === 'MODIFIED' && !ownerJob(o) && ev.prev ? ev.prev : o);
@@ -168,6 +174,14 @@ export class JobController {
         for (let k = active.length; k < want; k++) created.push(podForJob(job, undefined, 0));
       }
     }
+    // Pods admission refuses are not created (Warning FailedCreate below); the Job waits for a fix.
+    const refused: string[] = [];
+    for (const [i, p] of [...created.entries()].reverse()) {
+      const denied = admitPod(this.ctx, p);
+      if (!denied) continue;
+      refused.unshift(denied.status.message ?? '');
+      created.splice(i, 1);
+    }
     for (const p of stopping) {
       t.counted.add(p.metadata.uid);
       this.ctx.deletePod(ns, p.metadata.name);
@@ -205,6 +219,9 @@ export class JobController {
       }
     });
     if (!updated) return;
+    for (const message of refused) {
+      recordEvent(this.ctx.store, updated, 'Warning', 'FailedCreate', `Error creating: ${message}`, { component: 'job-controller' });
+    }
     for (const p of created) {
       const pod = this.ctx.store.create('pods', p);
       recordEvent(this.ctx.store, updated, 'Normal', 'SuccessfulCreate', `Created pod: ${pod.metadata.name}`, { component: 'job-controller' });

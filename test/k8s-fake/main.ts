@@ -1,7 +1,8 @@
 /**
  * Runs the API double by hand, for notebooks and demos:
- *   node test/k8s-fake/main.ts [--port P] [--kubeconfig FILE] [--namespace NS] [--mode process|simulated] [--step-delay MS]
- * Prints the kubeconfig path (and an `export KUBECONFIG=…` line) and serves until Ctrl-C.
+ *   node test/k8s-fake/main.ts [--port P] [--kubeconfig FILE] [--namespace NS] [--mode process|simulated] [--step-delay MS] [--json]
+ * Prints the kubeconfig path (and an `export KUBECONFIG=…` line; with --json first a JSON line
+ * {url, kubeconfig, context, namespace, mode}) and serves until Ctrl-C or SIGTERM.
  */
 import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
@@ -14,6 +15,7 @@ const { values } = parseArgs({
     namespace: { type: 'string' },
     mode: { type: 'string' },
     'step-delay': { type: 'string' },
+    json: { type: 'boolean' },
   },
 });
 
@@ -31,6 +33,10 @@ const cluster = await startFakeCluster({
   stepDelayMs: values['step-delay'] ? Number(values['step-delay']) : undefined,
 });
 
+if (values.json) {
+  // One line a script can parse before it starts talking to the cluster.
+  console.log(JSON.stringify({ url: cluster.url, kubeconfig: cluster.kubeconfigPath, context: cluster.contextName, namespace: cluster.namespace, mode }));
+}
 console.log(`k8s-fake serving ${cluster.url} (context ${cluster.contextName}, namespace ${cluster.namespace}, mode ${mode})`);
 console.log(`kubeconfig: ${cluster.kubeconfigPath}`);
 console.log(`export KUBECONFIG=${cluster.kubeconfigPath}`);

@@ -59,4 +59,9 @@ export function seed(ctx: Ctx): void {
   ctx.opts.nodes.forEach((n, i) => ctx.store.create('nodes', nodeObject(n, i, ctx.opts.serverVersion)));
   const names = ['default', 'kube-system', ...(ctx.opts.createNamespace ? [ctx.opts.namespace] : [])];
   for (const name of new Set(names)) ctx.store.create('namespaces', namespace(name));
+  for (const sa of ctx.opts.serviceAccounts ?? []) {
+    if (!ctx.store.has('serviceaccounts', ctx.opts.namespace, sa)) {
+      ctx.store.create('serviceaccounts', { apiVersion: 'v1', kind: 'ServiceAccount', metadata: newMeta(sa, ctx.opts.namespace) });
+    }
+  }
 }

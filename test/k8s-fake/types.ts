@@ -153,6 +153,13 @@ export interface FakeClusterOptions {
   watchCacheSize?: number;
   /** Reported by GET /version. Default: 'v1.33.1'. */
   serverVersion?: string;
+  /**
+   * Refuse pods whose serviceAccountName does not exist (403, and Warning FailedCreate on their
+   * Job), as the ServiceAccount admission plugin does. Default: false (true is what clusters do).
+   */
+  requireServiceAccounts?: boolean;
+  /** ServiceAccounts to create in `namespace` at start, besides "default". Default: none. */
+  serviceAccounts?: string[];
 }
 
 export interface RequestRecord {
