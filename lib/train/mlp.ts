@@ -1,15 +1,21 @@
 /**
  * The regression MLP, hand-built on TensorFlow.js ops with its backward pass written out.
  *
- * Why not tf.layers + model.fit: on the wasm backend a matMul with transposeA/transposeB (what
- * autodiff emits for dense-layer gradients) takes a slow path ~10-20× slower than a plain one,
- * and tfjs's optimizers run ~15 ops per variable per step. Here every gradient matMul is a
- * plain one (transposes made explicit), bias gradients are a matMul with a row of ones (a sum
- * over axis 0 is slow on wasm too), the first layer's transposed input is built in JS while
- * the batch is copied, and all weights and biases live in one flat vector so the optimizer
- * is one handful of ops. Same math as a dense stack with glorot-uniform init and zero biases.
+ * Why not tf.layers + model.fit (measured in bench/train.bench.ts): on the wasm backend a
+ * matMul with transposeA/transposeB (what autodiff emits for dense-layer gradients) takes a
+ * slow path 10-20× slower than a plain one, and per-op overhead (~10 µs) dominates small
+ * batches. So here:
+ * - every gradient matMul is a plain one, with transposes made explicit; the first layer's
+ *   transposed input is built in JS while the batch is copied;
+ * - bias gradients are a matMul with a row of ones (a sum over axis 0 is slow on wasm too);
+ * - for the one-unit output layer, gradients need no transpose at all ([I,1] and [1,I] share
+ *   their memory layout) and the output gradient is computed in JS from the predictions;
+ * - weights and biases live in one flat JS vector, uploaded per step, and the optimizer is a
+ *   JS loop over it (optim.ts) instead of ~15 tensor ops per variable.
+ * Same math as a dense stack with glorot-uniform init and zero biases (tests compare the
+ * gradient with tfjs autodiff).
  */
-import { tf, type Tensor, type Tensor2D, type Variable } from './tf.ts';
+import { tf, type Tensor, type Tensor2D } from './tf.ts';
 import type { ModelConfig } from './config.ts';
 import { flatOptimizer, type FlatOptimizer } from './optim.ts';
 import { glorotUniform, seededUniform, TRAIN_STREAM } from './rng.ts';
@@ -55,20 +61,22 @@ export function initialParams(inputs: number, config: Pick<ModelConfig, 'hidden'
 }
 
 /**
- * Holds the parameters and optimizer state (tensors) of one model. Dispose it when done:
- * every method cleans up its own intermediate tensors.
+ * One model's parameters and optimizer state (plain arrays) plus a few cached tensors.
+ * Dispose it when done; every method cleans up its own intermediate tensors.
  */
 export class Mlp {
   readonly inputs: number;
   readonly config: ModelConfig;
   readonly size: number;
   private readonly layers: LayerSlot[];
-  private readonly params: Variable;
+  private readonly params: Float32Array;
+  private readonly grad: Float32Array;
   private readonly optimizer: FlatOptimizer;
   private readonly ones = new Map<number, Tensor2D>();
   private readonly scalars: { one: Tensor; zero: Tensor };
   private readonly masks: Float32Array[];
   private readonly dropoutRandom: () => number;
+  private outGrad = new Float32Array(0);
 
   constructor(inputs: number, config: ModelConfig, initial?: Float32Array) {
     this.inputs = inputs;
@@ -78,7 +86,8 @@ export class Mlp {
     this.size = layout.size;
     const start = initial ?? initialParams(inputs, config);
     if (start.length !== this.size) throw new Error(`Mlp: ${start.length} initial parameters for a model of ${this.size}`);
-    this.params = tf.tidy(() => tf.variable(tf.tensor1d(start), false));
+    this.params = Float32Array.from(start);
+    this.grad = new Float32Array(this.size);
     this.optimizer = flatOptimizer(config.optimizer, config.learningRate, this.size);
     this.scalars = { one: tf.keep(tf.scalar(1)), zero: tf.keep(tf.scalar(0)) };
     this.masks = config.dropout > 0 ? config.hidden.map(() => new Float32Array(0)) : [];
@@ -87,67 +96,53 @@ export class Mlp {
 
   /** One gradient step on `batch`; returns the batch's mean squared error before the step. */
   trainStep(batch: Batch): number {
-    let loss = 0;
-    tf.tidy(() => {
-      const r = this.lossAndGradient(batch);
-      loss = r.loss;
-      this.optimizer.apply(this.params, r.grad);
-    });
+    const loss = this.computeGradient(batch);
+    this.optimizer.step(this.params, this.grad);
     return loss;
   }
 
   /** The flat gradient of the batch's MSE (for data-parallel training: average, then applyGradient). */
   gradient(batch: Batch): { loss: number; grad: Float32Array } {
-    let loss = 0;
-    const grad = tf.tidy(() => {
-      const r = this.lossAndGradient(batch);
-      loss = r.loss;
-      return r.grad;
-    });
-    const data = grad.dataSync() as Float32Array;
-    grad.dispose();
-    return { loss, grad: Float32Array.from(data) };
+    const loss = this.computeGradient(batch);
+    return { loss, grad: Float32Array.from(this.grad) };
   }
 
   /** One optimizer step from a flat gradient (e.g. averaged over ranks). */
   applyGradient(grad: Float32Array): void {
     if (grad.length !== this.size) throw new Error(`applyGradient: ${grad.length} values for ${this.size} parameters`);
-    tf.tidy(() => this.optimizer.apply(this.params, tf.tensor1d(grad)));
+    this.optimizer.step(this.params, grad);
   }
 
   /** Predictions for `rows` rows of `x` (row-major), written into `out` from `outOffset`. */
   predict(x: Float32Array, rows: number, out: Float32Array, outOffset = 0): void {
-    const pred = tf.tidy(() => {
+    tf.tidy(() => {
       const input = tf.tensor2d(x.subarray(0, rows * this.inputs), [rows, this.inputs]);
-      return this.forward(input, false).out;
+      out.set(this.forward(input, false).out.dataSync() as Float32Array, outOffset);
     });
-    out.set(pred.dataSync() as Float32Array, outOffset);
-    pred.dispose();
   }
 
   /** A copy of the flat parameters (a checkpoint). */
   getParams(): Float32Array {
-    return Float32Array.from(this.params.dataSync() as Float32Array);
+    return Float32Array.from(this.params);
   }
 
   setParams(values: Float32Array): void {
     if (values.length !== this.size) throw new Error(`setParams: ${values.length} values for ${this.size} parameters`);
-    tf.tidy(() => this.params.assign(tf.tensor1d(values)));
+    this.params.set(values);
   }
 
   dispose(): void {
-    this.params.dispose();
-    this.optimizer.dispose();
     for (const t of this.ones.values()) t.dispose();
     this.ones.clear();
     this.scalars.one.dispose();
     this.scalars.zero.dispose();
   }
 
+  /** Layer i's weights [in, out] and biases, uploaded from the flat vector. */
   private weights(i: number): { w: Tensor2D; b: Tensor } {
     const l = this.layers[i];
-    const w = tf.reshape(tf.slice(this.params, l.wOffset, l.fanIn * l.fanOut), [l.fanIn, l.fanOut]) as Tensor2D;
-    return { w, b: tf.slice(this.params, l.bOffset, l.fanOut) };
+    const p = this.params;
+    return { w: tf.tensor2d(p.subarray(l.wOffset, l.bOffset), [l.fanIn, l.fanOut]), b: tf.tensor1d(p.subarray(l.bOffset, l.bOffset + l.fanOut)) };
   }
 
   /** Forward pass. `post[i]` is hidden layer i's activation before dropout (for its derivative). */
@@ -203,7 +198,7 @@ export class Mlp {
   private onesRow(rows: number): Tensor2D {
     let t = this.ones.get(rows);
     if (!t) {
-      // Two sizes occur per run (full and last partial batch), plus prediction sizes never use it.
+      // Full batches and a last partial batch per epoch (per shard when streamed) are the usual sizes.
       if (this.ones.size > 4) {
         for (const old of this.ones.values()) old.dispose();
         this.ones.clear();
@@ -214,29 +209,45 @@ export class Mlp {
     return t;
   }
 
-  /** Call inside tf.tidy. */
-  private lossAndGradient(batch: Batch): { loss: number; grad: Tensor } {
+  /** Fills this.grad with the gradient of the batch's MSE; returns the MSE. */
+  private computeGradient(batch: Batch): number {
     const rows = batch.rows;
     const inputs = this.inputs;
-    const x = tf.tensor2d(batch.x.subarray(0, rows * inputs), [rows, inputs]);
-    const y = tf.tensor2d(batch.y.subarray(0, rows), [rows, 1]);
-    const f = this.forward(x, true, rows);
-    const diff = tf.sub(f.out, y);
-    const d = diff.dataSync();
+    const grad = this.grad;
+    const n = this.layers.length;
     let sse = 0;
-    for (let i = 0; i < rows; i++) sse += d[i] * d[i];
-    let g: Tensor2D = tf.mul(diff, tf.scalar(2 / rows));
-    const grads: Tensor[] = new Array(this.layers.length * 2);
-    for (let i = this.layers.length - 1; i >= 0; i--) {
-      const inT = i === 0 ? tf.tensor2d(batch.xT.subarray(0, rows * inputs), [inputs, rows]) : tf.transpose(f.inputs[i]);
-      grads[2 * i] = tf.reshape(tf.matMul(inT, g), [-1]);
-      grads[2 * i + 1] = tf.reshape(tf.matMul(this.onesRow(rows), g), [-1]);
-      if (i > 0) {
-        let dh = tf.matMul(g, tf.transpose(f.ws[i]));
-        if (f.maskTensors.length > 0) dh = tf.mul(dh, f.maskTensors[i - 1]);
-        g = tf.mul(dh, this.activationDerivative(f.post[i - 1])) as Tensor2D;
+    tf.tidy(() => {
+      const x = tf.tensor2d(batch.x.subarray(0, rows * inputs), [rows, inputs]);
+      const f = this.forward(x, true, rows);
+      // d(MSE)/d(out) = 2(out − y)/rows, done in JS from the predictions: no tensor ops.
+      const out = f.out.dataSync();
+      if (this.outGrad.length < rows) this.outGrad = new Float32Array(rows);
+      const og = this.outGrad;
+      let dbOut = 0;
+      for (let i = 0; i < rows; i++) {
+        const e = out[i] - batch.y[i];
+        sse += e * e;
+        og[i] = (2 * e) / rows;
+        dbOut += og[i];
       }
-    }
-    return { loss: sse / rows, grad: tf.concat(grads) };
+      const last = this.layers[n - 1];
+      const gRow = tf.tensor2d(og.subarray(0, rows), [1, rows]);
+      // One output unit: dW = hᵀg has the layout of gᵀh, and g·Wᵀ is g·(W as a row): no transposes.
+      grad.set(tf.matMul(gRow, f.inputs[n - 1]).dataSync() as Float32Array, last.wOffset);
+      grad[last.bOffset] = dbOut;
+      if (n === 1) return;
+      const wRow = tf.reshape(f.ws[n - 1], [1, last.fanIn]) as Tensor2D;
+      let dh = tf.matMul(tf.reshape(gRow, [rows, 1]) as Tensor2D, wRow);
+      for (let i = n - 2; i >= 0; i--) {
+        if (f.maskTensors.length > 0) dh = tf.mul(dh, f.maskTensors[i]);
+        const g = tf.mul(dh, this.activationDerivative(f.post[i])) as Tensor2D;
+        const l = this.layers[i];
+        const inT = i === 0 ? tf.tensor2d(batch.xT.subarray(0, rows * inputs), [inputs, rows]) : tf.transpose(f.inputs[i]);
+        grad.set(tf.matMul(inT, g).dataSync() as Float32Array, l.wOffset);
+        grad.set(tf.matMul(this.onesRow(rows), g).dataSync() as Float32Array, l.bOffset);
+        if (i > 0) dh = tf.matMul(g, tf.transpose(f.ws[i]));
+      }
+    });
+    return sse / rows;
   }
 }

@@ -1,78 +1,58 @@
 /**
- * Optimizers over ONE flat parameter vector. tfjs's own optimizers run ~15 small ops per
- * variable per step; with every weight and bias in one vector that is ~15 ops per step in
- * all, which is most of the difference at small batch sizes where per-op overhead dominates.
- * Update rules follow tf.train.adam / sgd / rmsprop (same defaults: epsilon 1e-7,
- * beta1 0.9, beta2 0.999, rho 0.9).
+ * Optimizers over ONE flat parameter vector, in plain JS. tfjs's optimizers run ~15 small
+ * tensor ops per variable per step, and at small batch sizes per-op overhead, not arithmetic,
+ * is what costs: one JS loop over the parameters replaces all of them, the same on every
+ * backend and deterministic. Update rules and defaults follow tf.train.adam / sgd / rmsprop
+ * (epsilon 1e-7, beta1 0.9, beta2 0.999, rho 0.9, no momentum), in float64 arithmetic.
  */
-import { tf, type Tensor, type Variable } from './tf.ts';
 import type { OptimizerName } from './config.ts';
 
 export interface FlatOptimizer {
-  /** Updates `params` in place from the flat gradient `grad` (same length). Call inside tf.tidy. */
-  apply(params: Variable, grad: Tensor): void;
-  dispose(): void;
+  /** Updates `params` in place from the gradient `grad` (same length). */
+  step(params: Float32Array, grad: Float32Array): void;
 }
 
 const EPSILON = 1e-7;
 
-/** A zero-filled variable; the tidy disposes the temporary it is made from. */
-function zeros(size: number): Variable {
-  return tf.tidy(() => tf.variable(tf.zeros([size]), false));
-}
-
 function sgd(lr: number): FlatOptimizer {
-  const rate = tf.keep(tf.scalar(lr));
   return {
-    apply(params, grad) {
-      params.assign(tf.sub(params, tf.mul(grad, rate)));
+    step(params, grad) {
+      for (let i = 0; i < params.length; i++) params[i] -= lr * grad[i];
     },
-    dispose: () => rate.dispose(),
   };
 }
 
 function adam(lr: number, size: number, beta1 = 0.9, beta2 = 0.999): FlatOptimizer {
-  const m = zeros(size);
-  const v = zeros(size);
-  const oneMinusB1 = tf.keep(tf.scalar(1 - beta1));
-  const oneMinusB2 = tf.keep(tf.scalar(1 - beta2));
+  const m = new Float64Array(size);
+  const v = new Float64Array(size);
   let t = 0;
   return {
-    apply(params, grad) {
+    step(params, grad) {
       t++;
-      // m += (1-β1)(g-m) and v += (1-β2)(g²-v) are the usual moving averages with one op fewer;
-      // bias correction folds into the step size and epsilon (Kingma & Ba, section 2).
-      const m1 = tf.add(m, tf.mul(tf.sub(grad, m), oneMinusB1));
-      const v1 = tf.add(v, tf.mul(tf.sub(tf.square(grad), v), oneMinusB2));
-      const c2 = Math.sqrt(1 - Math.pow(beta2, t));
-      const stepSize = (lr * c2) / (1 - Math.pow(beta1, t));
-      const update = tf.div(m1, tf.add(tf.sqrt(v1), tf.scalar(EPSILON * c2)));
-      params.assign(tf.sub(params, tf.mul(update, tf.scalar(stepSize))));
-      m.assign(m1);
-      v.assign(v1);
-    },
-    dispose() {
-      m.dispose();
-      v.dispose();
-      oneMinusB1.dispose();
-      oneMinusB2.dispose();
+      const c1 = 1 - Math.pow(beta1, t);
+      const c2 = 1 - Math.pow(beta2, t);
+      for (let i = 0; i < params.length; i++) {
+        const g = grad[i];
+        const mi = beta1 * m[i] + (1 - beta1) * g;
+        const vi = beta2 * v[i] + (1 - beta2) * g * g;
+        m[i] = mi;
+        v[i] = vi;
+        params[i] -= (lr * (mi / c1)) / (Math.sqrt(vi / c2) + EPSILON);
+      }
     },
   };
 }
 
 function rmsprop(lr: number, size: number, rho = 0.9): FlatOptimizer {
-  const ms = zeros(size);
-  const oneMinusRho = tf.keep(tf.scalar(1 - rho));
-  const eps = tf.keep(tf.scalar(EPSILON));
-  const rate = tf.keep(tf.scalar(lr));
+  const ms = new Float64Array(size);
   return {
-    apply(params, grad) {
-      const ms1 = tf.add(ms, tf.mul(tf.sub(tf.square(grad), ms), oneMinusRho));
-      params.assign(tf.sub(params, tf.div(tf.mul(grad, rate), tf.sqrt(tf.add(ms1, eps)))));
-      ms.assign(ms1);
-    },
-    dispose() {
-      for (const t of [ms, oneMinusRho, eps, rate]) t.dispose();
+    step(params, grad) {
+      for (let i = 0; i < params.length; i++) {
+        const g = grad[i];
+        const s = rho * ms[i] + (1 - rho) * g * g;
+        ms[i] = s;
+        params[i] -= (lr * g) / Math.sqrt(s + EPSILON);
+      }
     },
   };
 }
