@@ -37,6 +37,7 @@ export const MIN_HISTORY = WARMUP + 2;
 export interface FeatureScratch {
   cap: number;
   ret: Float64Array;
+  lv: Float64Array;
   sumRet: Float64Array;
   sumRet2: Float64Array;
   sumAbs: Float64Array;
@@ -50,6 +51,7 @@ export function featureScratch(n = 0): FeatureScratch {
   return {
     cap,
     ret: new Float64Array(cap),
+    lv: new Float64Array(cap),
     sumRet: new Float64Array(cap + 1),
     sumRet2: new Float64Array(cap + 1),
     sumAbs: new Float64Array(cap + 1),
@@ -73,7 +75,7 @@ function std(sum: number, sum2: number, k: number): number {
 export function prepareFeatures(s: OhlcvSeries, scratch: FeatureScratch): void {
   const n = s.n;
   if (scratch.cap < n) Object.assign(scratch, featureScratch(n));
-  const { ret, sumRet, sumRet2, sumAbs, sumClose, sumLv, sumLv2 } = scratch;
+  const { ret, lv: lvs, sumRet, sumRet2, sumAbs, sumClose, sumLv, sumLv2 } = scratch;
   const close = s.close;
   ret[0] = 0;
   sumRet[0] = sumRet2[0] = sumAbs[0] = sumClose[0] = sumLv[0] = sumLv2[0] = 0;
@@ -85,6 +87,7 @@ export function prepareFeatures(s: OhlcvSeries, scratch: FeatureScratch): void {
     sumAbs[t + 1] = sumAbs[t] + Math.abs(r);
     sumClose[t + 1] = sumClose[t] + close[t];
     const lv = Math.log1p(s.volume[t]);
+    lvs[t] = lv;
     sumLv[t + 1] = sumLv[t] + lv;
     sumLv2[t + 1] = sumLv2[t] + lv * lv;
   }
@@ -104,7 +107,7 @@ export function computeFeatures(s: OhlcvSeries, from: number, to: number, x: Flo
 export function writeFeatureRows(s: OhlcvSeries, from: number, to: number, x: Float32Array, y: Float32Array, at: number, scratch: FeatureScratch): void {
   const n = s.n;
   if (from < WARMUP || to > n - 1 || from > to) throw new Error(`writeFeatureRows: rows [${from}, ${to}) outside [${WARMUP}, ${n - 1})`);
-  const { ret, sumRet, sumRet2, sumAbs, sumClose, sumLv, sumLv2 } = scratch;
+  const { ret, lv, sumRet, sumRet2, sumAbs, sumClose, sumLv, sumLv2 } = scratch;
   const close = s.close;
   let o = at * FEATURE_COUNT;
   for (let t = from; t < to; t++) {
@@ -114,9 +117,10 @@ export function writeFeatureRows(s: OhlcvSeries, from: number, to: number, x: Fl
     x[o + 1] = ret[t - 1];
     x[o + 2] = ret[t - 2];
     x[o + 3] = ret[t - 3];
-    x[o + 4] = 100 * Math.log(c / close[t - 5]);
-    x[o + 5] = 100 * Math.log(c / close[t - 20]);
-    x[o + 6] = 100 * Math.log(c / close[t - 60]);
+    // Sums of daily log returns: 100·ln(C_t / C_t-k) without another logarithm.
+    x[o + 4] = sumRet[e] - sumRet[e - 5];
+    x[o + 5] = sumRet[e] - sumRet[e - 20];
+    x[o + 6] = sumRet[e] - sumRet[e - 60];
     x[o + 7] = 100 * (c / ((sumClose[e] - sumClose[e - 5]) / 5) - 1);
     x[o + 8] = 100 * (c / ((sumClose[e] - sumClose[e - 20]) / 20) - 1);
     x[o + 9] = 100 * (c / ((sumClose[e] - sumClose[e - 60]) / 60) - 1);
@@ -127,13 +131,13 @@ export function writeFeatureRows(s: OhlcvSeries, from: number, to: number, x: Fl
     x[o + 13] = abs14 > 1e-12 ? (sumRet[e] - sumRet[e - 14]) / abs14 : 0;
     const lvStd = std(sumLv[e] - sumLv[e - 20], sumLv2[e] - sumLv2[e - 20], 20);
     const lvMean = (sumLv[e] - sumLv[e - 20]) / 20;
-    x[o + 14] = lvStd > 1e-9 ? (Math.log1p(s.volume[t]) - lvMean) / lvStd : 0;
+    x[o + 14] = lvStd > 1e-9 ? (lv[t] - lvMean) / lvStd : 0;
     const h = s.high[t];
     const l = s.low[t];
     x[o + 15] = 100 * Math.log(h / l);
     x[o + 16] = 100 * Math.log(c / s.open[t]);
     x[o + 17] = h > l ? (c - l) / (h - l) : 0.5;
     o += FEATURE_COUNT;
-    y[at + (t - from)] = 100 * Math.log(close[t + 1] / c);
+    y[at + (t - from)] = ret[t + 1]; // the target: tomorrow's return, the one value from after day t
   }
 }

@@ -120,17 +120,20 @@ export function simulateTicker(seed: number, index: number, factors: MarketFacto
     close = prev * Math.exp(ret);
     const overnight = 0.3 * ret + 0.25 * sigma * r.normal();
     const open = t === 0 ? close : prev * Math.exp(overnight);
+    // Wicks, volume weight and momentum use rational functions where a second exp or tanh would
+    // only cost time: the shapes matter here, not the exact curves.
     const wick = 0.6 * sigma;
     out.open[t] = open;
     out.close[t] = close;
-    out.high[t] = Math.max(open, close) * Math.exp(wick * Math.abs(r.normal()));
-    out.low[t] = Math.min(open, close) * Math.exp(-wick * Math.abs(r.normal()));
+    out.high[t] = Math.max(open, close) * (1 + wick * Math.abs(r.normal()));
+    out.low[t] = Math.min(open, close) / (1 + wick * Math.abs(r.normal()));
     const shock = r.normal();
     volLevel = 0.95 * volLevel + 0.1 * r.normal();
     out.volume[t] = Math.round(Math.exp(baseVolume + volLevel + 0.4 * Math.abs(z) + 0.35 * shock));
     momentum = 0.9 * momentum + e;
-    const weight = 2 / (1 + Math.exp(-3 * shock));
-    mu = -0.2 * e * weight + 0.06 * sigma * Math.tanh(momentum / (2.3 * sigma));
+    const weight = 1 + (3 * shock) / (1 + Math.abs(3 * shock)); // 0 … 2, mean 1
+    const m = momentum / (2.3 * sigma);
+    mu = -0.2 * e * weight + 0.06 * sigma * (m / (1 + Math.abs(m)));
   }
   return { sector, beta, sectorBeta, idioVol };
 }

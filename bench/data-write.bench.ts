@@ -1,0 +1,93 @@
+// The data stage's figures, one JSON line each:
+// - data-write: `generateDataset` at a scale that takes several seconds, in MB/s and rows/s, beside
+//   this machine's plain sequential write of the same number of bytes with Node's fs in one go
+//   (one buffer, one write, fsync) in the same run; ratio = caplab MB/s ÷ plain MB/s.
+// - data-generate: the generator alone (simulate + features into memory, no disk), in rows/s and
+//   the MB/s of shards that would make; ratio to the plain write says which one limits `data-write`.
+// - data-memory: peak RSS of a child generating the base scale and one generating the bench scale:
+//   streaming shard by shard should keep them close whatever the scale.
+//   node bench/data-write.bench.ts [--scale 15] [--tickers 100] [--days 1260]
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, open, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { generateDataset } from '../lib/index.ts';
+import { syntheticSource } from '../lib/data/generate.ts';
+import { FEATURE_COUNT, WARMUP, featureScratch, prepareFeatures, writeFeatureRows } from '../lib/data/features.ts';
+
+const { values } = parseArgs({
+  options: { scale: { type: 'string', default: '15' }, tickers: { type: 'string', default: '100' }, days: { type: 'string', default: '1260' } },
+});
+const scale = Number(values.scale);
+const tickers = Number(values.tickers);
+const days = Number(values.days);
+const MB = 1e6;
+
+// Same disk as the repository's data folder unless TMPDIR says otherwise.
+const root = await mkdtemp(join(process.env.CAPLAB_BENCH_DIR ?? tmpdir(), 'caplab-bench-data-'));
+try {
+  const s = await generateDataset({ out: join(root, 'data'), scale, tickers, days, seed: 42 });
+
+  const plain = Buffer.alloc(s.bytes, 0x5a);
+  const t0 = performance.now();
+  const fh = await open(join(root, 'plain.bin'), 'w');
+  let done = 0;
+  while (done < plain.length) done += (await fh.write(plain, done, plain.length - done, done)).bytesWritten;
+  await fh.sync();
+  await fh.close();
+  const plainSeconds = (performance.now() - t0) / 1000;
+  const caplabMBs = s.bytes / MB / s.seconds;
+  const plainMBs = s.bytes / MB / plainSeconds;
+  console.log(JSON.stringify({
+    bench: 'data-write', scale, tickers: s.manifest.source.tickers, days, rows: s.rows, bytes: s.bytes, shards: s.shards,
+    caplab_seconds: round(s.seconds), caplab_mb_per_s: round(caplabMBs), caplab_rows_per_s: Math.round(s.rows / s.seconds),
+    peer: 'node fs.write one buffer + fsync', peer_seconds: round(plainSeconds), peer_mb_per_s: round(plainMBs),
+    ratio: round(caplabMBs / plainMBs),
+  }));
+  await rm(join(root, 'plain.bin'));
+
+  // The generator alone: every ticker simulated and turned into rows in memory.
+  const count = Math.round(tickers * scale);
+  const source = syntheticSource(42, count, days);
+  const rowsPerTicker = days;
+  const x = new Float32Array(rowsPerTicker * FEATURE_COUNT);
+  const y = new Float32Array(rowsPerTicker);
+  const scratch = featureScratch();
+  const t1 = performance.now();
+  for (let i = 0; i < count; i++) {
+    const series = source.load(i);
+    prepareFeatures(series, scratch);
+    writeFeatureRows(series, WARMUP, WARMUP + days, x, y, 0, scratch);
+  }
+  const genSeconds = (performance.now() - t1) / 1000;
+  const genRows = count * rowsPerTicker;
+  const bytesPerRow = s.bytes / s.rows;
+  const genMBs = (genRows * bytesPerRow) / MB / genSeconds;
+  console.log(JSON.stringify({
+    bench: 'data-generate', tickers: count, rows: genRows, seconds: round(genSeconds), rows_per_s: Math.round(genRows / genSeconds),
+    shard_mb_per_s: round(genMBs), peer: 'plain write (data-write)', peer_mb_per_s: round(plainMBs), ratio: round(genMBs / plainMBs),
+  }));
+
+  // Peak memory of a child per scale.
+  const peak = (sc: number) => {
+    const code = `const { generateDataset } = await import(${JSON.stringify(new URL('../lib/index.ts', import.meta.url).href)});
+await generateDataset({ out: ${JSON.stringify(join(root, 'm'))} + '-' + ${sc}, scale: ${sc}, tickers: ${tickers}, days: ${days}, force: true });
+console.log(process.resourceUsage().maxRSS * 1024);`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', code], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(r.stderr);
+    return Number(r.stdout.trim().split('\n').pop());
+  };
+  const small = peak(1);
+  const large = peak(scale);
+  console.log(JSON.stringify({
+    bench: 'data-memory', scale_small: 1, peak_rss_mb_small: round(small / MB), scale_large: scale, peak_rss_mb_large: round(large / MB),
+    data_mb_large: round(s.bytes / MB), ratio: round(large / small),
+  }));
+} finally {
+  await rm(root, { recursive: true, force: true });
+}
+
+function round(v: number): number {
+  return Number(v.toPrecision(4));
+}
