@@ -118,7 +118,10 @@ export class Kubelet {
   }
 
   /** Starts every container; a missing ConfigMap/Secret leaves the pod waiting for it. */
-  private start(pod: FakeObject): void {
+  private start(stale: FakeObject): void {
+    // Re-read: the pod may have been deleted or changed since this step was queued.
+    const pod = this.ctx.store.get('pods', stale.metadata.namespace, stale.metadata.name);
+    if (!pod || pod.metadata.uid !== stale.metadata.uid) return;
     if (pod.metadata.deletionTimestamp || this.runs.has(pod.metadata.uid)) return;
     const prepared: Array<{ c: any; env: Record<string, string>; mounts: ReturnType<typeof prepareMounts> }> = [];
     try {
@@ -128,10 +131,11 @@ export class Kubelet {
     } catch (e) {
       if (!(e instanceof ConfigError)) throw e;
       this.waiting.set(`${pod.metadata.namespace}/${pod.metadata.name}`, 'config');
-      const mount = e.message.startsWith('MountVolume');
-      if (mount) this.event(pod, 'Warning', 'FailedMount', e.message);
-      else this.event(pod, 'Warning', 'Failed', `Error: ${e.message}`, pod.spec.containers[0].name);
-      if (!mount) this.mutate(pod, (p) => st.setWaiting(p, p.spec.containers[0].name, 'CreateContainerConfigError', e.message));
+      const why = e.message;
+      const mount = why.startsWith('MountVolume');
+      if (mount) this.event(pod, 'Warning', 'FailedMount', why);
+      else this.event(pod, 'Warning', 'Failed', `Error: ${why}`, pod.spec.containers[0].name);
+      if (!mount) this.mutate(pod, (p) => st.setWaiting(p, p.spec.containers[0].name, 'CreateContainerConfigError', why));
       return;
     }
     const run: PodRun = { uid: pod.metadata.uid, handles: new Map(), deleting: false };

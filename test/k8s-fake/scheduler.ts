@@ -71,10 +71,11 @@ export function schedule(ctx: Ctx, pod: FakeObject): boolean {
     if (updated) recordEvent(ctx.store, updated, 'Warning', 'FailedScheduling', message!, { component: 'default-scheduler' });
     return false;
   }
+  const node = chosen.metadata.name;
   const bound = ctx.store.mutate('pods', ns, pod.metadata.name, (p) => {
-    p.spec.nodeName = chosen.metadata.name;
+    p.spec.nodeName = node;
     setScheduled(p, 'True');
   });
-  if (bound) recordEvent(ctx.store, bound, 'Normal', 'Scheduled', `Successfully assigned ${ns}/${pod.metadata.name} to ${chosen.metadata.name}`, { component: 'default-scheduler' });
+  if (bound) recordEvent(ctx.store, bound, 'Normal', 'Scheduled', `Successfully assigned ${ns}/${pod.metadata.name} to ${node}`, { component: 'default-scheduler' });
   return !!bound;
 }
