@@ -22,8 +22,15 @@ export interface RawTicker {
   low: number[];
   close: number[];
   volume: number[];
-  /** "file:line" of each row, for error messages. */
-  where: string[];
+  /** Where each row came from, for error messages: index into `files`, and line number. */
+  file: number[];
+  line: number[];
+  files: string[];
+}
+
+/** "file:line" of row i of a ticker. */
+export function rowWhere(t: RawTicker, i: number): string {
+  return `${t.files[t.file[i]]}:${t.line[i]}`;
 }
 
 export interface CsvReadResult {
@@ -69,13 +76,15 @@ export async function readOhlcvCsv(files: string[]): Promise<CsvReadResult> {
     throw bad('csv-none', 'No CSV files given.', 'Pass one or more files, e.g. `caplab data import all_stocks_5yr.csv --out data/sp500`.');
   }
   const result: CsvReadResult = { tickers: new Map(), filledValues: 0, skippedRows: 0, notes: [] };
-  for (const file of files) await readOne(file, result);
+  const dates = new Map<string, number | null>();
+  for (let i = 0; i < files.length; i++) await readOne(files, i, result, dates);
   if (result.filledValues > 0) result.notes.push(`${result.filledValues} empty open/high/low values were filled with the day's close.`);
   if (result.skippedRows > 0) result.notes.push(`${result.skippedRows} rows with an empty close or volume were skipped.`);
   return result;
 }
 
-async function readOne(file: string, result: CsvReadResult): Promise<void> {
+async function readOne(files: string[], fileIndex: number, result: CsvReadResult, dates: Map<string, number | null>): Promise<void> {
+  const file = files[fileIndex];
   try {
     const st = await stat(file);
     if (!st.isFile()) throw new Error('not a file');
@@ -105,22 +114,28 @@ async function readOne(file: string, result: CsvReadResult): Promise<void> {
       width = header.length;
       continue;
     }
-    const where = `${file}:${lineNo}`;
+    const where = () => `${file}:${lineNo}`;
     if (fields.length < width) {
-      throw bad('csv-row', `${where}: the row has ${fields.length} fields, the header has ${width}.`, 'Fix or remove the line.');
+      throw bad('csv-row', `${where()}: the row has ${fields.length} fields, the header has ${width}.`, 'Fix or remove the line.');
     }
     const name = nameCol >= 0 ? fields[nameCol].trim() : fileTicker;
-    if (name === '') throw bad('csv-value', `${where}: the Name (ticker) field is empty.`, 'Fill in the ticker symbol or remove the line.');
+    if (name === '') throw bad('csv-value', `${where()}: the Name (ticker) field is empty.`, 'Fill in the ticker symbol or remove the line.');
     const dateText = fields[cols[0]];
-    const date = parseIsoDate(dateText);
+    // A file repeats each date once per ticker: parse each distinct text once.
+    let date = dates.get(dateText);
+    if (date === undefined) {
+      date = parseIsoDate(dateText);
+      dates.set(dateText, date);
+    }
     if (date === null) {
-      throw bad('csv-date', `${where}: date "${dateText.trim()}" is not a date in YYYY-MM-DD form.`, 'Write dates as YYYY-MM-DD (e.g. 2013-02-08).');
+      throw bad('csv-date', `${where()}: date "${dateText.trim()}" is not a date in YYYY-MM-DD form.`, 'Write dates as YYYY-MM-DD (e.g. 2013-02-08).');
     }
     const values: number[] = [];
     let skip = false;
     for (let k = 1; k < CSV_COLUMNS.length; k++) {
       const column = CSV_COLUMNS[k];
-      const text = fields[cols[k]].trim().replace(/^"|"$/g, '');
+      const raw = fields[cols[k]];
+      const text = raw.includes('"') ? raw.trim().replace(/^"|"$/g, '') : raw.trim();
       if (text === '') {
         if (column === 'close' || column === 'volume') skip = true;
         values.push(NaN);
@@ -128,10 +143,10 @@ async function readOne(file: string, result: CsvReadResult): Promise<void> {
       }
       const v = Number(text);
       if (!Number.isFinite(v)) {
-        throw bad('csv-value', `${where}: ${column} "${text}" is not a number.`, `Fix the ${column} value or remove the line.`);
+        throw bad('csv-value', `${where()}: ${column} "${text}" is not a number.`, `Fix the ${column} value or remove the line.`);
       }
       if (v < 0 || (v === 0 && column !== 'volume')) {
-        throw bad('csv-value', `${where}: ${column} is ${text}; ${column === 'volume' ? 'volume cannot be negative' : 'prices must be positive'}.`,
+        throw bad('csv-value', `${where()}: ${column} is ${text}; ${column === 'volume' ? 'volume cannot be negative' : 'prices must be positive'}.`,
           `Fix the ${column} value or remove the line.`);
       }
       values.push(v);
@@ -143,7 +158,7 @@ async function readOne(file: string, result: CsvReadResult): Promise<void> {
     const [open, high, low, close, volume] = values;
     let t = result.tickers.get(name);
     if (!t) {
-      t = { name, date: [], open: [], high: [], low: [], close: [], volume: [], where: [] };
+      t = { name, date: [], open: [], high: [], low: [], close: [], volume: [], file: [], line: [], files };
       result.tickers.set(name, t);
     }
     const fill = (v: number) => {
@@ -157,7 +172,8 @@ async function readOne(file: string, result: CsvReadResult): Promise<void> {
     t.low.push(fill(low));
     t.close.push(close);
     t.volume.push(volume);
-    t.where.push(where);
+    t.file.push(fileIndex);
+    t.line.push(lineNo);
   }
   if (!cols) throw bad('csv-empty', `${file} is empty (no header line).`, 'Pass a CSV with a header line: date,open,high,low,close,volume,Name.');
 }
@@ -169,10 +185,11 @@ export function sortTicker(t: RawTicker): RawTicker {
     const a = order[k - 1];
     const b = order[k];
     if (t.date[a] === t.date[b]) {
-      throw bad('csv-duplicate-date', `Ticker ${t.name} has two rows for ${isoDate(t.date[a])}: ${t.where[a]} and ${t.where[b]}.`,
+      const [first, second] = t.file[a] * 1e9 + t.line[a] < t.file[b] * 1e9 + t.line[b] ? [a, b] : [b, a];
+      throw bad('csv-duplicate-date', `Ticker ${t.name} has two rows for ${isoDate(t.date[a])}: ${rowWhere(t, first)} and ${rowWhere(t, second)}.`,
         'Remove one of the two lines (a ticker can have one row per date).');
     }
   }
   const pick = <T>(arr: T[]) => order.map((i) => arr[i]);
-  return { name: t.name, date: pick(t.date), open: pick(t.open), high: pick(t.high), low: pick(t.low), close: pick(t.close), volume: pick(t.volume), where: pick(t.where) };
+  return { name: t.name, date: pick(t.date), open: pick(t.open), high: pick(t.high), low: pick(t.low), close: pick(t.close), volume: pick(t.volume), file: pick(t.file), line: pick(t.line), files: t.files };
 }

@@ -4,7 +4,7 @@ import { CaplabError } from '../errors.ts';
 import type { ProgressHook } from '../progress.ts';
 import { exists } from '../util/atomic.ts';
 import { isoDate } from './calendar.ts';
-import { readOhlcvCsv, sortTicker } from './csv.ts';
+import { readOhlcvCsv, rowWhere, sortTicker } from './csv.ts';
 import { MIN_HISTORY, WARMUP } from './features.ts';
 import { summarize, type DatasetSummary } from './generate.ts';
 import type { OhlcvSeries } from './market.ts';
@@ -61,7 +61,7 @@ export async function importCsv(files: string[], options: ImportOptions): Promis
         notes.push(`Left out ${name}: ${t.date.length} trading days, fewer than the ${MIN_HISTORY} the features need.`);
         continue;
       }
-      throw new CaplabError('csv-short-history', `Ticker ${name} has ${t.date.length} trading days (${t.where[0] ?? files[0]} …); the features need at least ${MIN_HISTORY} (${WARMUP} days of history, the day itself and the next day for the target).`, {
+      throw new CaplabError('csv-short-history', `Ticker ${name} has ${t.date.length} trading days (${t.date.length > 0 ? rowWhere(t, 0) : files[0]} …); the features need at least ${MIN_HISTORY} (${WARMUP} days of history, the day itself and the next day for the target).`, {
         hint: 'Remove its rows, add more history, or pass --skip-short to leave such tickers out.',
       });
     }
