@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { KubeConfig, VersionApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
-import { withCluster, statusOf, indexedJob } from './k8s-fake/testing.ts';
+import { withCluster, statusOf, indexedJob, Seen } from './k8s-fake/testing.ts';
 
 test('writes a kubeconfig the client loads, with the server, context and namespace', async () => {
   await withCluster({ mode: 'simulated' }, async (cluster) => {
@@ -213,4 +213,21 @@ test('runs by hand from main.ts, printing its kubeconfig as a JSON line, until S
   const exited = new Promise<number | null>((ok) => child.on('exit', (code) => ok(code)));
   child.kill('SIGTERM');
   assert.equal(await exited, 0);
+});
+
+test('watches with a label selector: an update that moves an object in or out is ADDED or DELETED', async () => {
+  await withCluster({ mode: 'simulated' }, async (cluster, { core, kc }) => {
+    const namespace = cluster.namespace;
+    const { Watch } = await import('@kubernetes/client-node');
+    const seen = new Seen<[string, string]>();
+    const w = await new Watch(kc).watch(`/api/v1/namespaces/${namespace}/configmaps`, { labelSelector: 'stage=live' }, (type, obj) => seen.push([type, obj.metadata.name]), () => {});
+    await core.createNamespacedConfigMap({ namespace, body: { metadata: { name: 'a', labels: { stage: 'draft' } } } });
+    const merge = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+    await core.patchNamespacedConfigMap({ namespace, name: 'a', body: { metadata: { labels: { stage: 'live' } } } }, merge);
+    await core.patchNamespacedConfigMap({ namespace, name: 'a', body: { data: { k: 'v' } } }, merge);
+    await core.patchNamespacedConfigMap({ namespace, name: 'a', body: { metadata: { labels: { stage: 'old' } } } }, merge);
+    await seen.until((events) => events.length === 3, 5000, 'three events');
+    w.abort();
+    assert.deepEqual(seen.items, [['ADDED', 'a'], ['MODIFIED', 'a'], ['DELETED', 'a']]);
+  });
 });

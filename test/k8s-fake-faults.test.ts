@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Watch, makeInformer } from '@kubernetes/client-node';
 import type { V1Job } from '@kubernetes/client-node';
-import { withCluster, indexedJob, finishedJob, condition, podsOf, statusOf } from './k8s-fake/testing.ts';
+import { withCluster, indexedJob, finishedJob, condition, podsOf, statusOf, Seen } from './k8s-fake/testing.ts';
 
 const terminated = (pod: any) => pod.status.containerStatuses[0].state.terminated;
 
@@ -89,12 +89,13 @@ test('marks a pod Unschedulable by fault, and schedules pods that wait for capac
 test('deletes a Job from outside mid-run: watchers see DELETED, its pods go, reads answer 404', async () => {
   await withCluster({ mode: 'simulated', simulate: () => 'hold', faults: [{ kind: 'delete-job', job: 'victim' }] }, async (cluster, { batch, kc }) => {
     const namespace = cluster.namespace;
-    const seen: string[] = [];
+    const seen = new Seen<string>();
     const w = await new Watch(kc).watch(`/apis/batch/v1/namespaces/${namespace}/jobs`, { fieldSelector: 'metadata.name=victim' }, (type) => seen.push(type), () => {});
     await batch.createNamespacedJob({ namespace, body: indexedJob('victim') });
-    await cluster.waitFor(() => seen.includes('DELETED') && podsOf(cluster, 'victim').length === 0, 5000, 'job and pods deleted');
+    await seen.until((types) => types.includes('DELETED'), 5000, 'DELETED');
+    await cluster.waitFor(() => podsOf(cluster, 'victim').length === 0, 5000, 'pods deleted');
     w.abort();
-    assert.equal(seen[0], 'ADDED');
+    assert.equal(seen.items[0], 'ADDED');
     assert.equal((await statusOf(batch.readNamespacedJob({ namespace, name: 'victim' }))).code, 404);
   });
 });
@@ -124,16 +125,16 @@ function jobInformer(cluster: { namespace: string }, kc: any, batch: any) {
 test('makes an informer re-list after a 410 Gone on its watch', async () => {
   await withCluster({ mode: 'simulated', simulate: () => 'hold' }, async (cluster, { batch, kc }) => {
     const informer = jobInformer(cluster, kc, batch);
-    const added: string[] = [];
+    const added = new Seen<string>();
     informer.on('add', (j) => added.push(j.metadata!.name!));
     await informer.start();
     await batch.createNamespacedJob({ namespace: cluster.namespace, body: indexedJob('one') });
-    await cluster.waitFor(() => added.includes('one'), 5000, 'informer sees one');
+    await added.until((names) => names.includes('one'), 5000, 'informer sees one');
     cluster.inject({ kind: 'watch-gone', resource: 'jobs', when: 'now' });
     const lists = () => cluster.requests.filter((r) => r.path.endsWith('/jobs') && r.method === 'GET' && !r.query.includes('watch=true')).length;
     await cluster.waitFor(() => lists() === 2 && cluster.requests.filter((r) => r.query.includes('watch=true')).length === 2, 5000, 're-list and re-watch');
     await batch.createNamespacedJob({ namespace: cluster.namespace, body: indexedJob('two') });
-    await cluster.waitFor(() => added.includes('two'), 5000, 'informer sees two');
+    await added.until((names) => names.includes('two'), 5000, 'informer sees two');
     assert.deepEqual(informer.list().map((j) => j.metadata!.name).sort(), ['one', 'two']);
     await informer.stop();
   });
@@ -142,18 +143,18 @@ test('makes an informer re-list after a 410 Gone on its watch', async () => {
 test('drops a watch mid-stream: the informer reports an error and stops until restarted', async () => {
   await withCluster({ mode: 'simulated', simulate: () => 'hold' }, async (cluster, { batch, kc }) => {
     const informer = jobInformer(cluster, kc, batch);
-    const added: string[] = [];
-    const errors: unknown[] = [];
+    const added = new Seen<string>();
+    const errors = new Seen<unknown>();
     informer.on('add', (j) => added.push(j.metadata!.name!));
     informer.on('error', (e) => errors.push(e));
     await informer.start();
     cluster.inject({ kind: 'watch-drop', resource: 'jobs', afterEvents: 1 });
     await batch.createNamespacedJob({ namespace: cluster.namespace, body: indexedJob('first') });
-    await cluster.waitFor(() => errors.length === 1, 5000, 'informer error');
-    assert.deepEqual(added, ['first']);
+    await errors.until((e) => e.length === 1, 5000, 'informer error');
+    assert.deepEqual(added.items, ['first']);
     await batch.createNamespacedJob({ namespace: cluster.namespace, body: indexedJob('missed') });
     await informer.start();
-    await cluster.waitFor(() => added.includes('missed'), 5000, 'restarted informer catches up');
+    await added.until((names) => names.includes('missed'), 5000, 'restarted informer catches up');
     await informer.stop();
   });
 });
@@ -161,14 +162,14 @@ test('drops a watch mid-stream: the informer reports an error and stops until re
 test('ends a watch cleanly: the informer reconnects from its resourceVersion without a re-list', async () => {
   await withCluster({ mode: 'simulated', simulate: () => 'hold' }, async (cluster, { batch, kc }) => {
     const informer = jobInformer(cluster, kc, batch);
-    const added: string[] = [];
+    const added = new Seen<string>();
     informer.on('add', (j) => added.push(j.metadata!.name!));
     await informer.start();
     cluster.inject({ kind: 'watch-drop', resource: 'jobs', afterEvents: 1, mode: 'end' });
     await batch.createNamespacedJob({ namespace: cluster.namespace, body: indexedJob('a') });
     await cluster.waitFor(() => cluster.requests.filter((r) => r.query.includes('watch=true')).length === 2, 5000, 'rewatch');
     await batch.createNamespacedJob({ namespace: cluster.namespace, body: indexedJob('b') });
-    await cluster.waitFor(() => added.includes('b'), 5000, 'b');
+    await added.until((names) => names.includes('b'), 5000, 'b');
     const lists = cluster.requests.filter((r) => r.path.endsWith('/jobs') && r.method === 'GET' && !r.query.includes('watch=true'));
     assert.equal(lists.length, 1);
     assert.match(cluster.requests.filter((r) => r.query.includes('watch=true'))[1].query, /resourceVersion=\d+/);

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import { Log, Watch } from '@kubernetes/client-node';
-import { withCluster, indexedJob, finishedJob, condition, podsOf } from './k8s-fake/testing.ts';
+import { withCluster, indexedJob, finishedJob, condition, podsOf, Seen } from './k8s-fake/testing.ts';
 import type { FakeObject } from './k8s-fake/index.ts';
 
 const printIndex = ['node', '-e', 'console.log("starting"); console.log(JSON.stringify({ index: Number(process.env.JOB_COMPLETION_INDEX), pod: process.env.POD, seed: process.env.SEED, greeting: process.env.GREETING, host: process.env.HOSTNAME }))'];
@@ -12,8 +12,8 @@ test('runs an Indexed Job as local processes to Complete, with the status, pods 
   await withCluster({}, async (cluster, { core, batch, kc }) => {
     const namespace = cluster.namespace;
     await core.createNamespacedConfigMap({ namespace, body: { metadata: { name: 'cfg' }, data: { seed: '7' } } });
-    const events: string[] = [];
-    const watch = await new Watch(kc).watch(`/apis/batch/v1/namespaces/${namespace}/jobs`, {}, (type) => events.push(type), () => {});
+    const events = new Seen<string>();
+    const watch = await new Watch(kc).watch(`/apis/batch/v1/namespaces/${namespace}/jobs`, {}, (type, obj) => events.push(obj.status?.completionTime ? `${type} done` : type), () => {});
     const env = [
       { name: 'POD', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
       { name: 'SEED', valueFrom: { configMapKeyRef: { name: 'cfg', key: 'seed' } } },
@@ -22,6 +22,7 @@ test('runs an Indexed Job as local processes to Complete, with the status, pods 
     ];
     await batch.createNamespacedJob({ namespace, body: indexedJob('search', { completions: 3, parallelism: 3, command: printIndex, env }) });
     const job = await finishedJob(cluster, 'search');
+    await events.until((e) => e.includes('MODIFIED done'), 5000, 'the watch sees the Job complete');
     watch.abort();
 
     assert.deepEqual(job.status.conditions.map((c: any) => [c.type, c.status, c.reason]), [
@@ -34,8 +35,8 @@ test('runs an Indexed Job as local processes to Complete, with the status, pods 
     assert.equal(job.status.failed, undefined);
     assert.equal(job.status.ready, 0);
     assert.ok(job.status.startTime && job.status.completionTime);
-    assert.equal(events[0], 'ADDED');
-    assert.ok(events.filter((e) => e === 'MODIFIED').length >= 2);
+    assert.equal(events.items[0], 'ADDED');
+    assert.ok(events.items.filter((e) => e === 'MODIFIED').length >= 2);
 
     const pods = podsOf(cluster, 'search').sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
     assert.equal(pods.length, 3);
@@ -292,5 +293,66 @@ test('runs caplab\'s own worker for a caplab image without a command, reading sp
       const index = Number(pod.metadata.labels?.['batch.kubernetes.io/job-completion-index']);
       assert.deepEqual([last.caplab, last.id, last.status], ['result', `t${index}`, 'ok']);
     }
+  });
+});
+
+test('deletes a Job in the Foreground only after its pods are gone', async () => {
+  await withCluster({ mode: 'simulated', simulate: () => 'hold' }, async (cluster, { batch }) => {
+    const namespace = cluster.namespace;
+    await batch.createNamespacedJob({ namespace, body: indexedJob('fg', { completions: 2, parallelism: 2 }) });
+    await cluster.waitFor((s) => s.pods.filter((p) => p.status.phase === 'Running').length === 2, 5000, 'running');
+    const order: string[] = [];
+    const done = cluster.waitFor((s) => {
+      if (s.pods.length === 0 && !order.includes('pods')) order.push('pods');
+      if (s.jobs.length === 0 && !order.includes('job')) order.push('job');
+      return order.length === 2;
+    }, 5000, 'foreground deletion');
+    await batch.deleteNamespacedJob({ namespace, name: 'fg', propagationPolicy: 'Foreground' });
+    await done;
+    assert.deepEqual(order, ['pods', 'job']);
+  });
+});
+
+test('stops a running process gracefully when its pod is deleted: deletionTimestamp, then gone', async () => {
+  await withCluster({}, async (cluster, { core }) => {
+    const namespace = cluster.namespace;
+    const seen: string[] = [];
+    await core.createNamespacedPod({ namespace, body: { metadata: { name: 'long' }, spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'node:24', command: ['node', '-e', 'console.log("up"); setInterval(() => {}, 1000)'] }] } } });
+    await cluster.waitFor((s) => s.log('long') === 'up\n', 5000, 'process up');
+    const deleting = cluster.waitFor((s) => {
+      const p = s.get('pods', 'long', namespace);
+      if (p?.metadata.deletionTimestamp && !seen.includes('marked')) seen.push('marked');
+      return !p;
+    }, 5000, 'pod gone');
+    const answer = await core.deleteNamespacedPod({ namespace, name: 'long' });
+    assert.ok(answer.metadata?.deletionTimestamp);
+    assert.equal(answer.metadata?.deletionGracePeriodSeconds, 30);
+    await deleting;
+    assert.deepEqual(seen, ['marked']);
+  });
+});
+
+test('waits in CreateContainerConfigError for a missing ConfigMap and starts once it exists', async () => {
+  await withCluster({ mode: 'simulated' }, async (cluster, { core, batch }) => {
+    const namespace = cluster.namespace;
+    const env = [{ name: 'SPECS', valueFrom: { configMapKeyRef: { name: 'late', key: 'specs.json' } } }];
+    await batch.createNamespacedJob({ namespace, body: indexedJob('cfg', { completions: 1, env }) });
+    const pod = await cluster.waitFor((s) => s.pods.find((p) => p.status.containerStatuses?.[0]?.state?.waiting?.reason === 'CreateContainerConfigError'), 5000, 'config error');
+    assert.equal(pod.status.containerStatuses[0].state.waiting.message, 'configmap "late" not found');
+    assert.ok(cluster.state.events.some((e) => e.reason === 'Failed' && e.message === 'Error: configmap "late" not found'));
+    await core.createNamespacedConfigMap({ namespace, body: { metadata: { name: 'late' }, data: { 'specs.json': '[]' } } });
+    assert.ok(condition(await finishedJob(cluster, 'cfg'), 'Complete'));
+  });
+});
+
+test('answers tailLines, limitBytes and timestamps on pod logs', async () => {
+  await withCluster({ mode: 'simulated', simulate: () => ({ exitCode: 0, log: 'one\ntwo\nthree\n' }) }, async (cluster, { core }) => {
+    const namespace = cluster.namespace;
+    await core.createNamespacedPod({ namespace, body: { metadata: { name: 'p' }, spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'x' }] } } });
+    await cluster.waitFor((s) => s.get('pods', 'p', namespace)?.status.phase === 'Succeeded', 5000, 'done');
+    assert.equal(await core.readNamespacedPodLog({ namespace, name: 'p', tailLines: 2 }), 'two\nthree\n');
+    assert.equal(await core.readNamespacedPodLog({ namespace, name: 'p', limitBytes: 5 }), 'one\nt');
+    const stamped = await core.readNamespacedPodLog({ namespace, name: 'p', timestamps: true });
+    assert.match(stamped.split('\n')[0], /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z one$/);
   });
 });

@@ -48,17 +48,22 @@ export function deleteObject(ctx: Ctx, resource: string, namespace: string | und
       o.metadata.deletionGracePeriodSeconds ??= 0;
       o.metadata.finalizers = [...new Set([...(o.metadata.finalizers ?? []), 'foregroundDeletion'])];
     });
-    for (const d of deps) deleteOne(ctx, d.resource, d.obj.metadata.namespace, d.obj.metadata.name);
-    // The owner goes once its dependents are gone.
-    const off = ctx.store.onChange((ev) => {
-      if (ev.type !== 'DELETED') return;
+    // The owner goes once its dependents are gone (listening first: some go synchronously).
+    let settled = false;
+    const settle = () => {
+      if (settled) return;
       const still = ctx.store.get(resource, namespace, name);
       if (!still || still.metadata.uid !== owner.metadata.uid) return off();
-      if (dependents(ctx, still).length === 0) {
-        off();
-        ctx.later(() => ctx.store.remove(resource, namespace, name));
-      }
+      if (dependents(ctx, still).length > 0) return;
+      settled = true;
+      off();
+      ctx.later(() => ctx.store.remove(resource, namespace, name));
+    };
+    const off = ctx.store.onChange((ev) => {
+      if (ev.type === 'DELETED' && ev.resource !== resource) settle();
     });
+    for (const d of deps) deleteOne(ctx, d.resource, d.obj.metadata.namespace, d.obj.metadata.name);
+    settle();
     return marked;
   }
   const gone = deleteOne(ctx, resource, namespace, name, graceSeconds);

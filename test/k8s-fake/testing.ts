@@ -97,3 +97,38 @@ export function finishedJob(cluster: FakeCluster, name: string, timeoutMs = 15_0
 export function podsOf(cluster: FakeCluster, job: string): FakeObject[] {
   return cluster.state.pods.filter((p) => p.metadata.labels?.['batch.kubernetes.io/job-name'] === job);
 }
+
+/**
+ * What a client saw (watch events, informer callbacks), with a wait driven by its own pushes:
+ * the double's waitFor only wakes on server-side changes, which may all precede the client's.
+ */
+export class Seen<T> {
+  readonly items: T[] = [];
+  private readonly waiters = new Set<() => void>();
+
+  push(item: T): void {
+    this.items.push(item);
+    for (const w of [...this.waiters]) w();
+  }
+
+  includes(item: T): boolean {
+    return this.items.includes(item);
+  }
+
+  until(predicate: (items: T[]) => boolean, timeoutMs = 5000, what = 'client-side condition'): Promise<void> {
+    return new Promise((ok, fail) => {
+      const check = () => {
+        if (!predicate(this.items)) return;
+        clearTimeout(timer);
+        this.waiters.delete(check);
+        ok();
+      };
+      const timer = setTimeout(() => {
+        this.waiters.delete(check);
+        fail(new Error(`timed out after ${timeoutMs} ms waiting for ${what}; saw ${JSON.stringify(this.items)}`));
+      }, timeoutMs);
+      this.waiters.add(check);
+      check();
+    });
+  }
+}
