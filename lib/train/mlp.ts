@@ -7,7 +7,8 @@
  * batches. So here:
  * - every gradient matMul is a plain one, with transposes made explicit; the first layer's
  *   transposed input is built in JS while the batch is copied;
- * - bias gradients are a matMul with a row of ones (a sum over axis 0 is slow on wasm too);
+ * - bias gradients are onesᵀ·g with transposeA: for a matrix-vector product the unpacked slow
+ *   path beats XNNPACK, which would first pack all of g (and a sum over axis 0 is slower still);
  * - for the one-unit output layer, gradients need no transpose at all ([I,1] and [1,I] share
  *   their memory layout) and the output gradient is computed in JS from the predictions;
  * - weights and biases live in one flat JS vector, uploaded per step, and the optimizer is a
@@ -195,7 +196,7 @@ export class Mlp {
     return tf.sub(one, tf.square(post));
   }
 
-  private onesRow(rows: number): Tensor2D {
+  private onesColumn(rows: number): Tensor2D {
     let t = this.ones.get(rows);
     if (!t) {
       // Full batches and a last partial batch per epoch (per shard when streamed) are the usual sizes.
@@ -203,7 +204,7 @@ export class Mlp {
         for (const old of this.ones.values()) old.dispose();
         this.ones.clear();
       }
-      t = tf.keep(tf.ones([1, rows]) as Tensor2D);
+      t = tf.keep(tf.ones([rows, 1]) as Tensor2D);
       this.ones.set(rows, t);
     }
     return t;
@@ -244,7 +245,7 @@ export class Mlp {
         const l = this.layers[i];
         const inT = i === 0 ? tf.tensor2d(batch.xT.subarray(0, rows * inputs), [inputs, rows]) : tf.transpose(f.inputs[i]);
         grad.set(tf.matMul(inT, g).dataSync() as Float32Array, l.wOffset);
-        grad.set(tf.matMul(this.onesRow(rows), g).dataSync() as Float32Array, l.bOffset);
+        grad.set(tf.matMul(this.onesColumn(rows), g, true, false).dataSync() as Float32Array, l.bOffset);
         if (i > 0) dh = tf.matMul(g, tf.transpose(f.ws[i]));
       }
     });
