@@ -5,3 +5,4 @@ export * from './memory-figures.ts';
 export * from './train-figures.ts';
 export * from './search-figures.ts';
 export * from './data-figures.ts';
+export * from './cluster-figures.ts';
