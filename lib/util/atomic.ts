@@ -66,6 +66,13 @@ export async function writeDirAtomic<T>(
   try {
     const result = await build(tmp);
     if (await exists(target)) {
+      // Another process finished the same folder while we built ours: without --force, theirs
+      // stands (swapping would leave readers a moment with no folder at all).
+      if (!options.force) {
+        throw new CaplabError('output-exists', `Output folder ${target} appeared while it was being written.`, {
+          hint: 'Another process wrote it first; use that one, or pass --force to replace it.',
+        });
+      }
       const old = `${tmp}.old`;
       await rename(target, old);
       await rename(tmp, target);
