@@ -231,3 +231,19 @@ test('watches with a label selector: an update that moves an object in or out is
     assert.deepEqual(seen.items, [['ADDED', 'a'], ['MODIFIED', 'a'], ['DELETED', 'a']]);
   });
 });
+
+test('prints Tables for kubectl get: pod status, job completions, event columns', async () => {
+  await withCluster({ mode: 'simulated', faults: [{ kind: 'image-pull', podIndex: 1 }] }, async (cluster, { batch }) => {
+    await batch.createNamespacedJob({ namespace: cluster.namespace, body: indexedJob('t', { completions: 2 }) });
+    await cluster.waitFor((s) => s.pods.some((p) => p.status.phase === 'Succeeded') && s.pods.some((p) => p.status.containerStatuses?.[0]?.state?.waiting?.reason === 'ImagePullBackOff'), 5000, 'one done, one stuck');
+    const accept = 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json';
+    const get = async (p: string): Promise<any> => (await fetch(`${cluster.url}${p}`, { headers: { authorization: `Bearer ${cluster.token}`, accept } })).json();
+    const pods = await get('/api/v1/namespaces/caplab/pods');
+    assert.equal(pods.kind, 'Table');
+    assert.deepEqual(pods.columnDefinitions.filter((c: any) => c.priority === 0).map((c: any) => c.name), ['Name', 'Ready', 'Status', 'Restarts', 'Age']);
+    assert.deepEqual(pods.rows.map((r: any) => r.cells[2]).sort(), ['Completed', 'ImagePullBackOff']);
+    const jobs = await get('/apis/batch/v1/namespaces/caplab/jobs');
+    assert.deepEqual(jobs.rows[0].cells.slice(0, 3), ['t', 'Running', '1/2']);
+    assert.equal(jobs.rows[0].object.metadata.name, 't');
+  });
+});

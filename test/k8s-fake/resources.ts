@@ -30,6 +30,8 @@ export const RESOURCES: ResourceInfo[] = [
   { plural: 'jobs', kind: 'Job', group: 'batch', version: 'v1', namespaced: true, generation: true, verbs: ALL },
   { plural: 'roles', kind: 'Role', group: 'rbac.authorization.k8s.io', version: 'v1', namespaced: true, verbs: ALL },
   { plural: 'rolebindings', kind: 'RoleBinding', group: 'rbac.authorization.k8s.io', version: 'v1', namespaced: true, verbs: ALL },
+  { plural: 'clusterroles', kind: 'ClusterRole', group: 'rbac.authorization.k8s.io', version: 'v1', namespaced: false, verbs: ALL },
+  { plural: 'clusterrolebindings', kind: 'ClusterRoleBinding', group: 'rbac.authorization.k8s.io', version: 'v1', namespaced: false, verbs: ALL },
   { plural: 'selfsubjectaccessreviews', kind: 'SelfSubjectAccessReview', group: 'authorization.k8s.io', version: 'v1', namespaced: false, createOnly: true, verbs: ['create'] },
 ];
 

@@ -10,6 +10,8 @@ import { serveWatch } from './watch.ts';
 import type { OpenWatch } from './watch.ts';
 import { serveLog } from './podlog.ts';
 import { discovery, versionInfo } from './discovery.ts';
+import { toTable, wantsTable } from './table.ts';
+import type { FakeObject } from './types.ts';
 import { badRequest, failure, methodNotAllowed, pathNotFound, StatusError, unauthorized } from './status.ts';
 
 const PUBLIC = new Set(['/version', '/healthz', '/livez', '/readyz']);
@@ -111,19 +113,23 @@ export function startServer(ctx: Ctx, token: string, requests: RequestRecord[], 
     const denied = ctx.faults.forRequest(t.r, verb, ctx.user, t.namespace, t.name, t.subresource);
     if (denied) throw denied;
     const body = ['POST', 'PUT', 'PATCH', 'DELETE'].includes(method) ? await readBody(req) : undefined;
+    const table = wantsTable(req.headers.accept);
 
     if (t.r.createOnly) return sendJson(res, record.status = 201, api.review(ctx, body));
     switch (verb) {
       case 'watch':
         record.status = 200;
         return serveWatch(ctx, t, q, req, res, watches);
-      case 'list': return sendJson(res, 200, api.list(ctx, t, q));
+      case 'list': {
+        const l = api.list(ctx, t, q) as { items: FakeObject[]; metadata: { resourceVersion: string } };
+        return sendJson(res, 200, table ? toTable(t.r, l.items, l.metadata.resourceVersion) : l);
+      }
       case 'get':
         if (t.subresource === 'log') {
           record.status = 200;
           return serveLog(ctx, t.namespace!, t.name!, q, res);
         }
-        return sendJson(res, 200, api.get(ctx, t));
+        return sendJson(res, 200, table ? toTable(t.r, [api.get(ctx, t)], ctx.store.currentRv()) : api.get(ctx, t));
       case 'create': return sendJson(res, record.status = 201, api.create(ctx, t, body, q));
       case 'update': return sendJson(res, 200, api.update(ctx, t, body));
       case 'patch': return sendJson(res, 200, api.patch(ctx, t, body, req.headers['content-type'] ?? 'application/json-patch+json'));

@@ -11,6 +11,7 @@ import type { StoreEvent } from './store.ts';
 import { apiVersionOf } from './resources.ts';
 import { parseFieldSelector, parseLabelSelector } from './selectors.ts';
 import { failure, tooOld } from './status.ts';
+import { toTable, wantsTable } from './table.ts';
 
 export interface OpenWatch {
   resource: string;
@@ -28,7 +29,9 @@ export function serveWatch(ctx: Ctx, t: Target, q: URLSearchParams, req: Incomin
   const matches = (o: FakeObject | undefined) =>
     !!o && (t.namespace === undefined || o.metadata.namespace === t.namespace) && labels(o) && fields(o);
   const rvParam = q.get('resourceVersion') ?? '';
-  const typed = (o: FakeObject) => ({ ...o, apiVersion: apiVersionOf(t.r), kind: t.r.kind });
+  // kubectl get -w asks for Tables: each event then carries a one-row Table.
+  const table = wantsTable(req.headers.accept);
+  const typed = (o: FakeObject) => (table ? toTable(t.r, [o], o.metadata.resourceVersion) : { ...o, apiVersion: apiVersionOf(t.r), kind: t.r.kind });
 
   res.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked', 'Cache-Control': 'no-cache, private' });
   res.flushHeaders();
