@@ -356,3 +356,14 @@ test('answers tailLines, limitBytes and timestamps on pod logs', async () => {
     assert.match(stamped.split('\n')[0], /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z one$/);
   });
 });
+
+test('fails a container whose command does not exist with StartError and exit code 128', async () => {
+  await withCluster({}, async (cluster, { core }) => {
+    const namespace = cluster.namespace;
+    await core.createNamespacedPod({ namespace, body: { metadata: { name: 'nocmd' }, spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'x', command: ['caplab-no-such-binary-xyz'] }] } } });
+    const pod = await cluster.waitFor((s) => { const p = s.get('pods', 'nocmd', namespace); return p?.status.phase === 'Failed' && p; }, 5000, 'failed');
+    const term = pod.status.containerStatuses[0].state.terminated;
+    assert.deepEqual([term.reason, term.exitCode], ['StartError', 128]);
+    assert.match(term.message, /exec: "caplab-no-such-binary-xyz": executable file not found in \$PATH/);
+  });
+});

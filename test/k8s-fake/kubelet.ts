@@ -7,7 +7,7 @@ import type { Ctx } from './context.ts';
 import type { FakeObject, SimulatedOutcome } from './types.ts';
 import type { StoreEvent } from './store.ts';
 import type { ContainerHandle, ExitInfo } from './runtime.ts';
-import { startProcess, startSimulated } from './runtime.ts';
+import { startFailed, startProcess, startSimulated } from './runtime.ts';
 import { schedule } from './scheduler.ts';
 import { recordEvent } from './events.ts';
 import { containerEnv, ConfigError } from './env.ts';
@@ -188,7 +188,7 @@ export class Kubelet {
       const onSpawn = oom && (oom.exitCode ?? 137) === 137 ? (kill: () => void) => kill() : undefined;
       handle = cmd
         ? startProcess(cmd, fullEnv, cwd, cb, onSpawn)
-        : startSimulated({ exitCode: 128, log: '' }, { ...cb, exit: () => cb.exit({ exitCode: 128, startError: 'failed to create containerd task: no command specified: unknown' }) }, (f) => this.ctx.later(f));
+        : startFailed('failed to create containerd task: no command specified: unknown', cb, (f) => this.ctx.later(f));
     }
     run.handles.set(c.name, handle);
   }

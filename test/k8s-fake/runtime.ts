@@ -79,3 +79,18 @@ export function startSimulated(outcome: SimulatedOutcome | 'hold', cb: RunCallba
     finish: end,
   };
 }
+
+/** A container whose process cannot be created: it ends at once with exit 128 and a StartError. */
+export function startFailed(startError: string, cb: RunCallbacks, later: (fn: () => void) => void): ContainerHandle {
+  let resolveExited!: () => void;
+  const exited = new Promise<void>((r) => (resolveExited = r));
+  let done = false;
+  const end = () => {
+    if (done) return;
+    done = true;
+    cb.exit({ exitCode: 128, startError });
+    resolveExited();
+  };
+  later(end);
+  return { exited, stop: end };
+}
