@@ -60,9 +60,9 @@ const r3 = (x: number) => Number(x.toFixed(3));
 await clusterRun('simulated', 0);
 const peer = await peerPool();
 for (const mode of ['simulated', 'process'] as const) {
-  const runs = [];
+  const runs: Array<Awaited<ReturnType<typeof clusterRun>>> = [];
   for (let i = 1; i <= 3; i++) runs.push(await clusterRun(mode, i));
-  const m = (k: keyof (typeof runs)[0]) => r3(median(runs.map((r) => r[k])));
+  const m = (k: keyof (typeof runs)[number]) => r3(median(runs.map((r) => r[k])));
   console.log(JSON.stringify({
     bench: 'cluster-overhead',
     mode,
