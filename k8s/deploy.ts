@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { $ } from 'zx';
 import { buildDataJob } from '../lib/cluster/data-job.ts';
-import { DEFAULT_NAMESPACE } from '../lib/cluster/build/namespace.ts';
+import { DEFAULT_NAMESPACE } from '../lib/cluster/objects/namespace.ts';
 import { CAPLAB_VERSION } from '../lib/cluster/labels.ts';
 import { renderTemplates } from '../lib/cluster/templates.ts';
 import { toYaml } from '../lib/cluster/yaml.ts';

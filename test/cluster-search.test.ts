@@ -74,3 +74,19 @@ test('an aborted search resumes on the cluster by submitting only the missing tr
   assert.equal(newest.length, 1);
   assert.equal(newest[0].spec.completions, 3 - first.ran);
 });
+
+test('progress lines stream from the pods while they run, and a stop request ends that trial early', async () => {
+  const specs: Spec[] = [0, 1].map((i) => ({ id: `curve-${i}`, kind: 'noop', payload: { curve: [0.9, 0.8, 0.7, 0.6, 0.5, 0.4], stepMs: 400 } }));
+  const seen: string[] = [];
+  const rs = await createKubernetesExecutor({ kubeconfig: cluster.kubeconfigPath, experiment: 'early', cpu: '100m', memory: '256Mi' }).run(specs, {
+    onSpecProgress: (id, data) => {
+      const epoch = (data as { epoch: number }).epoch;
+      seen.push(`${id}@${epoch}`);
+      return id === 'curve-0' && epoch === 2 ? 'stop' : undefined;
+    },
+  });
+  assert.deepEqual([rs[0].status, rs[0].failure], ['stopped', 'early-stop'], rs[0].reason);
+  assert.equal(rs[1].status, 'ok');
+  assert.ok(seen.includes('curve-0@2') && seen.includes('curve-1@6'), seen.join(' '));
+  assert.ok(!seen.includes('curve-0@6'), 'the stopped trial did not run to its end');
+});

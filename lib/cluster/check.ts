@@ -3,8 +3,8 @@
  * would ask: which cluster, which version, what nodes, is the namespace/PVC there, and may I do
  * each thing caplab does (SelfSubjectAccessReview per verb). Never throws for a gap: it reports.
  */
-import { CAPLAB_PERMISSIONS } from './build/rbac.ts';
-import { DATA_CLAIM } from './build/pvc.ts';
+import { CAPLAB_PERMISSIONS } from './objects/rbac.ts';
+import { DATA_CLAIM } from './objects/pvc.ts';
 import { apiStatus, isUnreachable } from './api-error.ts';
 import { kubeconfigSource, loadKube, type Kube, type KubeOptions } from './kube.ts';
 import { parseQuantity, formatBytes } from './units.ts';

@@ -6,9 +6,9 @@
  */
 import { CaplabError } from '../errors.ts';
 import { contentHash } from './labels.ts';
-import { buildIndexedJob } from './build/job.ts';
-import { buildWorkerPodTemplate, dropUndefined, type WorkerPodOptions } from './build/pod.ts';
-import { DATA_CLAIM } from './build/pvc.ts';
+import { buildIndexedJob } from './objects/job.ts';
+import { buildWorkerPodTemplate, dropUndefined, type WorkerPodOptions } from './objects/pod.ts';
+import { DATA_CLAIM } from './objects/pvc.ts';
 import { duration } from './units.ts';
 import type { Job } from './types.ts';
 

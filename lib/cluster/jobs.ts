@@ -6,7 +6,7 @@
 import { CaplabError } from '../errors.ts';
 import { ANNOTATION } from './labels.ts';
 import { apiStatus } from './api-error.ts';
-import { WORKER_CONTAINER } from './build/pod.ts';
+import { WORKER_CONTAINER } from './objects/pod.ts';
 import type { Kube } from './kube.ts';
 import type { SearchJobManifests } from './search-job.ts';
 import { k8s, type CoreV1Event, type V1Job } from './vendor.ts';

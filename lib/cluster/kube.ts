@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { CaplabError } from '../errors.ts';
-import { DEFAULT_NAMESPACE } from './build/namespace.ts';
+import { DEFAULT_NAMESPACE } from './objects/namespace.ts';
 import { k8s, type AuthorizationV1Api, type BatchV1Api, type CoreV1Api, type KubeConfig, type VersionApi } from './vendor.ts';
 
 export interface KubeOptions {

@@ -3,7 +3,7 @@
  * --dry-run` prints it, and notebooks show it when no cluster is reachable.
  */
 import type { Spec } from '../exec/types.ts';
-import { DEFAULT_NAMESPACE } from './build/namespace.ts';
+import { DEFAULT_NAMESPACE } from './objects/namespace.ts';
 import { buildSearchJob, type SearchJobOptions } from './search-job.ts';
 import { toYamlDocuments } from './yaml.ts';
 import type { KubeObject } from './types.ts';

@@ -6,7 +6,7 @@
  */
 import { EXIT_BAD_CONFIG } from '../errors.ts';
 import { ANNOTATION } from './labels.ts';
-import { WORKER_CONTAINER } from './build/pod.ts';
+import { WORKER_CONTAINER } from './objects/pod.ts';
 import type { V1Pod } from './vendor.ts';
 
 export type PodTrialState =

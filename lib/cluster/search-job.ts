@@ -8,9 +8,9 @@
 import { CaplabError } from '../errors.ts';
 import type { Spec } from '../exec/types.ts';
 import { ANNOTATION, LABEL, contentHash, labelValue, slug } from './labels.ts';
-import { SPECS_KEY, buildSpecsConfigMap } from './build/configmap.ts';
-import { MAX_JOB_NAME, buildIndexedJob } from './build/job.ts';
-import { buildWorkerPodTemplate, dropUndefined, type WorkerPodOptions } from './build/pod.ts';
+import { SPECS_KEY, buildSpecsConfigMap } from './objects/configmap.ts';
+import { MAX_JOB_NAME, buildIndexedJob } from './objects/job.ts';
+import { buildWorkerPodTemplate, dropUndefined, type WorkerPodOptions } from './objects/pod.ts';
 import type { ConfigMap, Job } from './types.ts';
 import type { Duration } from './units.ts';
 

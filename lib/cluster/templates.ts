@@ -4,10 +4,10 @@
  * test/cluster-templates.test.ts fails when they drift.
  */
 import type { Spec } from '../exec/types.ts';
-import { DEFAULT_NAMESPACE, buildNamespace } from './build/namespace.ts';
-import { buildDataClaim } from './build/pvc.ts';
-import { buildNodeViewerBinding, buildNodeViewerClusterRole, buildUserRole, buildUserRoleBinding, userRoleRules } from './build/rbac.ts';
-import { buildWorkerServiceAccount } from './build/service-account.ts';
+import { DEFAULT_NAMESPACE, buildNamespace } from './objects/namespace.ts';
+import { buildDataClaim } from './objects/pvc.ts';
+import { buildNodeViewerBinding, buildNodeViewerClusterRole, buildUserRole, buildUserRoleBinding, userRoleRules } from './objects/rbac.ts';
+import { buildWorkerServiceAccount } from './objects/service-account.ts';
 import { buildDataJob } from './data-job.ts';
 import { buildSearchJob } from './search-job.ts';
 import { toYaml } from './yaml.ts';

@@ -7,12 +7,13 @@
 import type { Provenance } from '../provenance.ts';
 import { localProvenance } from '../provenance.ts';
 import type { ExecHooks, Spec, SpecResult } from './types.ts';
-import { findResultLine } from './worker-protocol.ts';
+import { findResultLine, lineSplitter, parseWorkerLine } from './worker-protocol.ts';
+import { deletePod, followPodLog, type FollowedLog } from '../cluster/follow.ts';
 import { LABEL } from '../cluster/labels.ts';
 import { podIndex, podTrialState, type PodTrialState } from '../cluster/pod-state.ts';
 import { apiFailure, cancelSearchJob, latestPodWarning, readPodLog, scaleUpTriggered } from '../cluster/jobs.ts';
 import { watchObjects, type RunningWatch, type WatchOptions } from '../cluster/watch.ts';
-import { WORKER_CONTAINER } from '../cluster/build/pod.ts';
+import { WORKER_CONTAINER } from '../cluster/objects/pod.ts';
 import type { Kube } from '../cluster/kube.ts';
 import type { SearchJobManifests } from '../cluster/search-job.ts';
 import type { V1Job, V1Pod } from '../cluster/vendor.ts';
@@ -46,13 +47,16 @@ interface Slot {
   pods: Map<string, V1Pod>;
   started: boolean;
   finalizing: boolean;
+  /** Early stop asked for (its pod is being deleted). */
+  stopRequested: boolean;
+  follows: Map<string, Promise<FollowedLog>>;
   result?: SpecResult;
 }
 
 export function superviseSearchJob(args: SuperviseArgs): Promise<SpecResult[]> {
   const { kube, manifests, specs, hooks, options } = args;
   const name = manifests.name;
-  const slots: Slot[] = specs.map((spec) => ({ spec, pods: new Map(), started: false, finalizing: false }));
+  const slots: Slot[] = specs.map((spec) => ({ spec, pods: new Map(), started: false, finalizing: false, stopRequested: false, follows: new Map() }));
   const retries = options.retries ?? 0;
   const trace = options.onTrace;
   let settle!: (r: SpecResult[]) => void;
@@ -76,11 +80,37 @@ export function superviseSearchJob(args: SuperviseArgs): Promise<SpecResult[]> {
     if (unschedulableTimer) clearTimeout(unschedulableTimer);
     hooks.signal?.removeEventListener('abort', onAbort);
     await Promise.all(watches.map((w) => w.stop().catch(() => undefined)));
+    slots.forEach(stopFollowing);
     settle(slots.map((s) => s.result!));
+  };
+
+  const stopFollowing = (slot: Slot) => {
+    for (const f of slot.follows.values()) void f.then((x) => x.stop());
+  };
+
+  /** Live progress lines of a running pod: progress events, and the chance to stop it early. */
+  const follow = (slot: Slot, pod: V1Pod) => {
+    const podName = pod.metadata!.name!;
+    if (slot.follows.has(podName) || !(hooks.onSpecProgress || hooks.onEvent)) return;
+    const lines = lineSplitter((line) => {
+      const parsed = parseWorkerLine(line);
+      if (!parsed || parsed.caplab !== 'progress' || parsed.id !== slot.spec.id || slot.result) return;
+      hooks.onEvent?.({ kind: 'progress', id: slot.spec.id, worker: podName, data: parsed.data });
+      if (hooks.onSpecProgress?.(slot.spec.id, parsed.data) === 'stop' && !slot.stopRequested) {
+        slot.stopRequested = true;
+        // The worker gets SIGTERM, prints a 'stopped' result and exits.
+        void deletePod(kube, podName).catch((e) => options.onProgress?.({ kind: 'message', text: `Could not stop pod ${podName}: ${(e as Error).message}` }));
+      }
+    });
+    slot.follows.set(podName, followPodLog(kube, podName, (t) => lines.push(t)));
   };
 
   const setResult = (slot: Slot, result: SpecResult) => {
     if (slot.result || finished) return;
+    stopFollowing(slot);
+    if (slot.stopRequested && result.status !== 'ok') {
+      result = { ...result, status: 'stopped', failure: 'early-stop', reason: 'stopped early: its pod was deleted on the search\'s request' };
+    }
     slot.result = result;
     trace?.({ kind: 'result', id: slot.spec.id, at: performance.now() });
     hooks.onEvent?.({ kind: 'finished', result });
@@ -160,6 +190,7 @@ export function superviseSearchJob(args: SuperviseArgs): Promise<SpecResult[]> {
     let lastFailed: { pod: V1Pod; st: PodTrialState } | undefined;
     for (const pod of pods) {
       const st = podTrialState(pod);
+      if (st.state === 'running') follow(slot, pod);
       if ((st.state === 'running' || st.state === 'succeeded' || st.state === 'failed') && !slot.started) {
         slot.started = true;
         trace?.({ kind: 'pod-running', id: slot.spec.id, at: performance.now() });
@@ -305,6 +336,8 @@ export function superviseSearchJob(args: SuperviseArgs): Promise<SpecResult[]> {
           onDelete: (p) => {
             const slot = slots[podIndex(p)];
             if (!slot || slot.result) return;
+            // An early-stopped pod may vanish before showing a terminal state.
+            if (slot.stopRequested && !slot.finalizing) return verdict(slot, 'stopped', 'early-stop', 'stopped early: its pod was deleted on the search\'s request', p);
             slot.pods.delete(p.metadata!.name!);
           },
           onError,

@@ -10,7 +10,7 @@ import type { Spec, SpecResult, Executor, ExecHooks } from './types.ts';
 import { kubernetesManifests, kubernetesManifestsYaml } from '../cluster/manifests.ts';
 import { buildSearchJob } from '../cluster/search-job.ts';
 import { duration, type Cpu, type Memory } from '../cluster/units.ts';
-import { dropUndefined } from '../cluster/build/pod.ts';
+import { dropUndefined } from '../cluster/objects/pod.ts';
 import { loadKube, type KubeOptions } from '../cluster/kube.ts';
 import { submitSearchJob } from '../cluster/jobs.ts';
 import { localProvenance } from '../provenance.ts';
