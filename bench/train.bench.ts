@@ -4,7 +4,8 @@
  * a table on stderr.
  *
  *   node bench/train.bench.ts              caplab (auto backend) vs PyTorch, 1 thread and default threads
- *   node bench/train.bench.ts --variants   also tf.layers model.fit and the loop without kernel patches / on cpu
+ *   node bench/train.bench.ts --variants   also the routes caplab does not take: tf.layers model.fit,
+ *                                          autodiff (tf.train.adam.minimize on a hand-built MLP), cpu backend
  *   options: --repeat N (default 2, or CAPLAB_BENCH_REPEAT), --shapes "64-32@256;256@16"
  *
  * Every measurement runs in a fresh process; shapes are interleaved (caplab, then PyTorch, per
@@ -64,9 +65,49 @@ async function measure(kind: string, data: string, hidden: number[], batch: numb
     console.log(JSON.stringify({ backend: r.backend, rows: e.rows, seconds: e.rows / e.rowsPerSecond, rows_per_s: e.rowsPerSecond, rows_per_cpu_s: e.rows / (cpu[2] - cpu[1]), loss: e.loss }));
     return;
   }
-  // kind === 'layers': the stock tf.layers route (dense stack + model.fit), for comparison.
   const { tf } = await import('../lib/train/tf.ts');
   const name = await lib.initBackend(backend as 'auto');
+  if (kind === 'autodiff') {
+    // The textbook custom loop: variables per layer, tf.train.adam().minimize() inside a tidy,
+    // gradients by tfjs autodiff; the same batches as caplab's loop.
+    const stats = lib.fitStandardization(ds.train.x, ds.train.y, ds.train.rows, width);
+    const scaler = lib.scalerFrom(stats);
+    const { layers } = lib.mlpLayout(width, hidden);
+    const init = lib.initialParams(width, { hidden, seed: 42 });
+    const vars = layers.flatMap((l) => [
+      tf.variable(tf.tensor2d(init.subarray(l.wOffset, l.bOffset), [l.fanIn, l.fanOut])),
+      tf.variable(tf.tensor1d(init.subarray(l.bOffset, l.bOffset + l.fanOut))),
+    ]);
+    const optimizer = tf.train.adam(0.001);
+    const b = lib.allocateBatch(batch, width);
+    const order = Uint32Array.from({ length: ds.train.rows }, (_, i) => i);
+    const steps = Math.min(Math.floor(ds.train.rows / batch), maxSteps ?? Infinity);
+    const epoch = () => {
+      for (let s = 0; s < steps; s++) {
+        lib.fillBatch(b, ds.train, order, s * batch, batch, scaler);
+        tf.tidy(() => {
+          const xb = tf.tensor2d(b.x.subarray(0, batch * width), [batch, width]);
+          const yb = tf.tensor2d(b.y.subarray(0, batch), [batch, 1]);
+          optimizer.minimize(() => {
+            let h: import('../lib/train/tf.ts').Tensor = xb;
+            for (let i = 0; i < layers.length; i++) {
+              h = tf.add(tf.matMul(h, vars[2 * i]), vars[2 * i + 1]);
+              if (i < layers.length - 1) h = tf.relu(h);
+            }
+            return tf.mean(tf.square(tf.sub(h, yb)));
+          }, false, vars);
+        });
+      }
+    };
+    epoch();
+    const t0 = performance.now();
+    const c0 = cpuSeconds();
+    epoch();
+    const seconds = (performance.now() - t0) / 1000;
+    console.log(JSON.stringify({ backend: name, rows: steps * batch, seconds, rows_per_s: (steps * batch) / seconds, rows_per_cpu_s: (steps * batch) / (cpuSeconds() - c0) }));
+    return;
+  }
+  // kind === 'layers': the stock tf.layers route (dense stack + model.fit), for comparison.
   const rows = Math.min(ds.train.rows, maxSteps ? maxSteps * batch : Infinity);
   const x = ds.train.x.slice(0, rows * width);
   const y = ds.train.y.slice(0, rows);
@@ -184,9 +225,9 @@ async function main(): Promise<void> {
         // Slow variants get fewer steps (about 20k rows) so the whole run stays in minutes.
         const capped = Math.min(s.maxSteps ?? Infinity, Math.max(4, Math.ceil(20000 / s.batch)));
         const variants: Record<string, Measured> = {
-          'tf.layers model.fit, stock wasm': best(repeat, () => caplabChild('layers', data, s, 'wasm', { CAPLAB_WASM_PATCHES: '0' }, capped)),
-          'caplab loop, stock wasm kernels': best(repeat, () => caplabChild('caplab', data, s, 'wasm', { CAPLAB_WASM_PATCHES: '0' })),
-          'caplab loop, cpu backend': best(1, () => caplabChild('caplab', data, s, 'cpu', {}, capped)),
+          'tf.layers model.fit (wasm)': best(repeat, () => caplabChild('layers', data, s, 'wasm', {}, capped)),
+          'autodiff + tf.train.adam (wasm)': best(repeat, () => caplabChild('autodiff', data, s, 'wasm', {}, capped)),
+          'caplab loop on the cpu backend': best(1, () => caplabChild('caplab', data, s, 'cpu', {}, capped)),
         };
         for (const [name, m] of Object.entries(variants)) {
           console.log(JSON.stringify({ ...base, bench: 'train-throughput-variant', variant: name, backend: m.backend, caplab_rows_per_s: round(m.rows_per_s), caplab_rows_per_cpu_s: round(m.rows_per_cpu_s), error: m.error }));

@@ -1,7 +1,6 @@
 /** Picks the TensorFlow.js backend at run time: native if installed, else wasm, else pure JS. */
 import { CaplabError } from '../errors.ts';
 import { loadNodeBackend, loadWasmBackend, tf } from './tf.ts';
-import { patchWasmKernels } from './wasm-patches.ts';
 import type { BackendChoice } from './types.ts';
 
 const CHOICES: readonly BackendChoice[] = ['auto', 'node', 'wasm', 'cpu'];
@@ -20,10 +19,7 @@ async function tryNode(): Promise<boolean> {
 }
 
 async function tryWasm(): Promise<boolean> {
-  const ok = (await loadWasmBackend()) && (await trySet('wasm'));
-  // CAPLAB_WASM_PATCHES=0 keeps the stock kernels (to measure what the patches buy).
-  if (ok && process.env.CAPLAB_WASM_PATCHES !== '0') patchWasmKernels();
-  return ok;
+  return (await loadWasmBackend()) && trySet('wasm');
 }
 
 /**

@@ -12,3 +12,8 @@ export type {
 export { initBackend } from './backend.ts';
 export { loadDataset, type LoadDatasetOptions } from './dataset.ts';
 export { trainModel } from './train.ts';
+export { regressionMetrics, metricsWithBaselines } from './metrics.ts';
+// Lower-level pieces for data-parallel training (gradients as flat Float32Arrays) and benchmarks.
+export { Mlp, mlpLayout, initialParams, type Batch as TrainBatch } from './mlp.ts';
+export { allocateBatch, fillBatch, fillRows, scalerFrom, type Scaler } from './batches.ts';
+export { fitStandardization, statsAccumulator, type Standardization } from './scaling.ts';
