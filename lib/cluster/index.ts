@@ -1,9 +1,22 @@
 /** caplab on Kubernetes: kubeconfig, manifest builders, cluster check, Job submit/watch/cancel. */
-export * from './units.ts';
-export { ANNOTATION, LABEL, CAPLAB_VERSION, commonLabels, contentHash, canonicalJson } from './labels.ts';
-export type * from './types.ts';
+export {
+  cpu as kubeCpu,
+  memory as kubeMemory,
+  duration as kubeDuration,
+  cpuQuantity,
+  memoryQuantity,
+  parseQuantity as parseKubeQuantity,
+  parseCpu as parseKubeCpu,
+  parseMemory as parseKubeMemory,
+  formatBytes,
+  type Cpu,
+  type Memory,
+  type Duration,
+} from './units.ts';
+export { ANNOTATION as CAPLAB_ANNOTATIONS, LABEL as CAPLAB_LABELS, CAPLAB_VERSION, commonLabels, contentHash, canonicalJson } from './labels.ts';
+export type { KubeObject, ObjectMeta as KubeObjectMeta, Job as KubeJob, ConfigMap as KubeConfigMap, PodTemplate as KubePodTemplate, PodSpec as KubePodSpec, Container as KubeContainer, EnvVar as KubeEnvVar, Volume as KubeVolume, JobSpec as KubeJobSpec, PodFailurePolicyRule } from './types.ts';
 export * from './yaml.ts';
-export * from './objects/pod.ts';
+export { buildWorkerPodTemplate, workerPodDefaults, WORKER_CONTAINER, SCRATCH_PATH, WORKER_UID, type WorkerPodOptions } from './objects/pod.ts';
 export * from './objects/job.ts';
 export * from './objects/configmap.ts';
 export * from './objects/namespace.ts';
