@@ -35,6 +35,7 @@ const HELP = `usage: npm run deploy -- [options]
   --kind NAME         load the image into the kind cluster NAME instead of pushing
   --data-job "ARGS"   make data on the PVC with a Job running \`caplab ARGS\`,
                       e.g. "data generate --scale 10 --out /data/synthetic-10"; waits for it
+  --no-validate       skip kubectl's client-side schema check (for API servers without OpenAPI)
   --dry-run           print the commands, run nothing`;
 
 interface DeployOptions {
@@ -46,6 +47,7 @@ interface DeployOptions {
   kind?: string;
   dataJob?: string;
   dryRun: boolean;
+  validate: boolean;
 }
 
 function options(argv: string[]): DeployOptions | null {
@@ -60,6 +62,7 @@ function options(argv: string[]): DeployOptions | null {
       kind: { type: 'string' },
       'data-job': { type: 'string' },
       'dry-run': { type: 'boolean' },
+      'no-validate': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -74,6 +77,7 @@ function options(argv: string[]): DeployOptions | null {
     kind: values.kind,
     dataJob: values['data-job'],
     dryRun: !!values['dry-run'],
+    validate: !values['no-validate'],
   };
 }
 
@@ -98,6 +102,7 @@ function quote(s: string): string {
 export async function deploy(o: DeployOptions): Promise<void> {
   const run = runner(o.dryRun);
   const ctx = o.context ? ['--context', o.context] : [];
+  const validate = o.validate ? [] : ['--validate=false'];
   await run(['kubectl', 'version', '--client'], 'check that kubectl is installed');
   await run(['kubectl', ...ctx, 'get', '--raw', '/version'], 'check that the cluster answers');
 
@@ -116,13 +121,13 @@ export async function deploy(o: DeployOptions): Promise<void> {
     dir = tmp;
   }
   try {
-    await run(['kubectl', ...ctx, 'apply', '-k', dir.startsWith(ROOT) ? relative(ROOT, dir) : dir], `set up namespace ${o.namespace}, the worker ServiceAccount, RBAC and the data PVC`);
+    await run(['kubectl', ...ctx, 'apply', ...validate, '-k', dir.startsWith(ROOT) ? relative(ROOT, dir) : dir], `set up namespace ${o.namespace}, the worker ServiceAccount, RBAC and the data PVC`);
     if (o.dataJob) {
       const args = o.dataJob.trim().split(/\s+/);
       const job = buildDataJob({ args, image: o.image, namespace: o.namespace });
       const file = join(tmp ?? (tmp = await mkdtemp(join(tmpdir(), 'caplab-deploy-'))), 'data-job.yaml');
       await writeFile(file, toYaml(job));
-      await run(['kubectl', ...ctx, 'apply', '-f', file], `start the data Job ${job.metadata.name} (caplab ${args.join(' ')})`);
+      await run(['kubectl', ...ctx, 'apply', ...validate, '-f', file], `start the data Job ${job.metadata.name} (caplab ${args.join(' ')})`);
       await run(['kubectl', ...ctx, '-n', o.namespace, 'wait', '--for=condition=complete', `job/${job.metadata.name}`, '--timeout=60m'], 'wait until the data is on the PVC');
     }
   } finally {

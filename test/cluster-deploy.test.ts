@@ -62,3 +62,33 @@ test('deploy --help explains the options; an unknown option fails', () => {
   const bad = deploy('--bogus');
   assert.notEqual(bad.status, 0);
 });
+
+test('deploy really applies k8s/ through kubectl, and a second run changes nothing', { skip: spawnSync('kubectl', ['version', '--client'], { encoding: 'utf8' }).status === 0 ? false : 'kubectl is not installed' }, async () => {
+  const { startFakeCluster } = await import('./k8s-fake/index.ts');
+  const { spawn } = await import('node:child_process');
+  const c = await startFakeCluster({ mode: 'simulated' });
+  // Async spawn: the API double answers from this process.
+  const run = () =>
+    new Promise<{ status: number | null; out: string }>((ok) => {
+      const p = spawn(process.execPath, [DEPLOY, '--no-validate'], { env: { ...process.env, KUBECONFIG: c.kubeconfigPath } });
+      let out = '';
+      p.stdout.on('data', (d) => (out += d));
+      p.stderr.on('data', (d) => (out += d));
+      p.on('close', (status) => ok({ status, out }));
+    });
+  try {
+    const first = await run();
+    assert.equal(first.status, 0, first.out);
+    assert.deepEqual(c.state.roles.map((r) => r.metadata.name), ['caplab-user']);
+    assert.deepEqual(c.state.persistentVolumeClaims.map((p) => p.metadata.name), ['caplab-data']);
+    assert.ok(c.state.serviceAccounts.some((s) => s.metadata.name === 'caplab-worker' && s.automountServiceAccountToken === false));
+    const versions = () => [...c.state.roles, ...c.state.persistentVolumeClaims, ...c.state.roleBindings].map((o) => o.metadata.resourceVersion);
+    const before = versions();
+    const second = await run();
+    assert.equal(second.status, 0, second.out);
+    assert.match(second.out, /unchanged/);
+    assert.deepEqual(versions(), before, 'a second deploy changed nothing');
+  } finally {
+    await c.close();
+  }
+});
