@@ -8,7 +8,9 @@ epoch is a warm-up and is not timed) in wall and CPU time, which thread count to
 the loss.
 
 usage: peer_torch.py --data DIR --hidden 64,32 --batch 256 [--threads 1|0] [--epochs 2] [--max-steps N]
-  --threads 0 keeps torch's default thread count.
+  --threads N also caps the BLAS and OpenMP pools (OPENBLAS/OMP/MKL_NUM_THREADS, set before torch
+  loads): torch.set_num_threads alone leaves Debian's OpenBLAS running its own threads, so a
+  "one-thread" run used two cores for big matrix products. --threads 0 keeps every default.
 """
 import argparse
 import json
@@ -16,12 +18,7 @@ import os
 import sys
 import time
 
-try:
-    import numpy as np
-    import torch
-except ImportError as e:  # the bench prints caplab's figure alone
-    print(json.dumps({"error": f"missing {e.name}", "python": sys.executable}))
-    sys.exit(3)
+np = torch = None  # imported in main(), after the thread environment is set
 
 
 def load_train(data_dir):
@@ -56,6 +53,16 @@ def main():
     p.add_argument("--max-steps", type=int, default=0)
     p.add_argument("--seed", type=int, default=42)
     a = p.parse_args()
+    if a.threads > 0:
+        for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+            os.environ[var] = str(a.threads)
+    global np, torch
+    try:
+        import numpy as np
+        import torch
+    except ImportError as e:  # the bench then prints caplab's figure alone
+        print(json.dumps({"error": f"missing {e.name}", "python": sys.executable}))
+        sys.exit(3)
     if a.threads > 0:
         torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)

@@ -210,8 +210,10 @@ async function main(): Promise<void> {
     const torchProbe = runChild(PYTHON, ['-c', 'import torch, json; print(json.dumps({"rows_per_s": 0, "threads": torch.get_num_threads()}))']);
     const torchOk = !torchProbe.error;
     if (!torchOk) console.error(`# PyTorch not available (${PYTHON}: ${torchProbe.error}); printing caplab's figures alone`);
-    const peerModes: Array<{ threads: number; label: string }> = [{ threads: 1, label: 'set_num_threads(1)' }, { threads: 0, label: `default (${torchProbe.threads ?? '?'} thr)` }];
-    if (torchOk && (torchProbe.threads ?? 1) < cores) peerModes.push({ threads: cores, label: `set_num_threads(${cores})` });
+    // "one thread" caps torch and its BLAS/OpenMP pools; "default" is torch as installed (torch's
+    // own pool and OpenBLAS's, which may use every core); "all cores" sets both to the core count.
+    const peerModes: Array<{ threads: number; label: string }> = [{ threads: 1, label: 'one thread' }, { threads: 0, label: `default (torch ${torchProbe.threads ?? '?'} thr + BLAS pool)` }];
+    if (torchOk && cores > 1) peerModes.push({ threads: cores, label: `${cores} threads` });
     const shapes = values.shapes ? SHAPES.filter((s) => values.shapes!.split(';').includes(`${shapeName(s)}@${s.batch}`)) : SHAPES;
     const table: string[] = [`${'shape'.padEnd(14)} ${'who'.padEnd(36)} ${'rows/s'.padStart(8)} ${'rows/cpu-s'.padStart(10)}  ratio (wall, cpu)`];
     for (const s of shapes) {
@@ -241,8 +243,8 @@ async function main(): Promise<void> {
       for (const mode of peerModes) {
         const peer = best(repeat, () => torchChild(data, s, mode.threads));
         const ratio = ratioOf(ours.rows_per_s, peer.rows_per_s);
-        // CPU-time ratios only mean "speed" when torch ran one thread.
-        const ratioCpu = peer.threads === 1 ? ratioOf(ours.rows_per_cpu_s, peer.rows_per_cpu_s) : null;
+        // CPU-time ratios only mean "speed" when torch ran one thread (BLAS pool included).
+        const ratioCpu = mode.threads === 1 ? ratioOf(ours.rows_per_cpu_s, peer.rows_per_cpu_s) : null;
         console.log(JSON.stringify({
           ...base, backend: ours.backend, caplab_rows_per_s: round(ours.rows_per_s), caplab_rows_per_cpu_s: round(ours.rows_per_cpu_s),
           peer: 'pytorch', peer_threads: peer.threads, peer_threads_mode: mode.threads === 0 ? 'default' : `set ${mode.threads}`,
