@@ -8,7 +8,6 @@ export {
   parseQuantity as parseKubeQuantity,
   parseCpu as parseKubeCpu,
   parseMemory as parseKubeMemory,
-  formatBytes,
   type Cpu,
   type Memory,
   type Duration,

@@ -91,15 +91,3 @@ export function toCpu(v: Cpu | string | number, field = 'cpu'): Cpu {
 export function toMemory(v: Memory | string, field = 'memory'): Memory {
   return typeof v === 'string' ? parseMemory(v, field) : v;
 }
-
-/** "1.5 GiB" for people. */
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let v = bytes;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${v >= 10 || i === 0 ? v.toFixed(0) : v.toFixed(1)} ${units[i]}`;
-}

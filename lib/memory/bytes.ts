@@ -4,6 +4,8 @@
  */
 import { CaplabError } from '../errors.ts';
 
+export { formatBytes } from '../util/format.ts';
+
 const KiB = 1024;
 const MiB = KiB * 1024;
 const GiB = MiB * 1024;
@@ -56,21 +58,6 @@ function checkBytes(bytes: number, text: string, field: string): number {
     });
   }
   return bytes;
-}
-
-/** A size for people, in binary units: `512 MiB`, `1.5 GiB`, `812 B`. */
-export function formatBytes(bytes: number, digits = 3): string {
-  if (!Number.isFinite(bytes)) return String(bytes);
-  const sign = bytes < 0 ? '-' : '';
-  let v = Math.abs(bytes);
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  const text = i === 0 ? String(Math.round(v)) : String(Number(v.toPrecision(digits)));
-  return `${sign}${text} ${units[i]}`;
 }
 
 /**

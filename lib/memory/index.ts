@@ -1,4 +1,3 @@
-// formatBytes stays internal: lib/cluster exports one with the same name and output.
 export { parseBytes, podMemoryQuantity } from './bytes.ts';
 export { availableMemory, type AvailableMemory, type AvailableMemoryOptions } from './available.ts';
 export { readProcMemory, parseProcStatus, type ProcMemory } from './proc.ts';
