@@ -20,4 +20,5 @@ export const SPEC_KINDS: Record<string, () => Promise<{ runSpec: SpecRunner }>> 
   trial: () => import('../search/trial-worker.ts'),
   noop: () => import('./noop-worker.ts'),
   probe: () => import('../memory/probe-worker.ts'),
+  rank: () => import('../distributed/rank-worker.ts'),
 };

@@ -1,0 +1,290 @@
+/**
+ * trainDataParallel: ONE rank of data-parallel training. Each rank holds only its share of the
+ * train rows; every step it computes the gradient on a local batch of `batchSize` rows, the
+ * group averages the gradients, and every rank applies the same optimizer update, so the
+ * replicas stay bit-identical and k ranks with batch b train like one process with batch k·b.
+ *
+ * Choices (why):
+ * - Steps per epoch = the MOST local batches of any rank (agreed by an all-gather of row
+ *   counts). A rank out of rows sends a zero-weight contribution, and every gradient is
+ *   weighted by its batch's rows: a step's update is exactly the gradient over the union of
+ *   that step's batches, and every train row is used once per epoch, as in trainModel.
+ *   (Taking the fewest batches instead would silently drop rows of bigger shares every epoch.)
+ * - Same seeded initial weights on every rank (no broadcast needed). Rank r shuffles its rows
+ *   with its own seeded stream; rank 0's equals trainModel's, so one rank = trainModel's order.
+ * - Standardization uses the whole train split's statistics: the manifest's (written by the
+ *   generator) when present, else combined from every rank's rows.
+ * - Validation (best epoch) and test metrics run on rank 0 only; it alone loads those splits.
+ *   Stop decisions (onEpoch, divergence, any rank's abort signal) are agreed at each epoch's end.
+ */
+import { createHash } from 'node:crypto';
+import { CaplabError } from '../errors.ts';
+import { readManifest } from '../data/manifest.ts';
+import type { ProgressHook } from '../progress.ts';
+import { initBackend } from '../train/backend.ts';
+import { allocateBatch, fillBatch, fillRows, scalerFrom, type Scaler } from '../train/batches.ts';
+import { validateModelConfig, type ModelConfig } from '../train/config.ts';
+import { loadDataset } from '../train/dataset.ts';
+import { metricsWithBaselines } from '../train/metrics.ts';
+import { initialParams, Mlp } from '../train/mlp.ts';
+import { seededUniform, shuffledOrder, TRAIN_STREAM } from '../train/rng.ts';
+import type { Standardization } from '../train/scaling.ts';
+import type { BackendChoice, EpochReport, InMemoryDataset, SplitArrays, TrainResult } from '../train/types.ts';
+import { agreeToStop, allGatherCounts, globalStandardization, manifestStandardization } from './collectives.ts';
+import { joinGroup, type Group } from './group.ts';
+import { loadRankShare } from './rank-data.ts';
+
+export interface DataParallelOptions {
+  /** This rank, 0 … worldSize − 1. Rank 0 is the rendezvous point and reports the metrics. */
+  rank: number;
+  worldSize: number;
+  /** Host of rank 0 (locally 127.0.0.1; on Kubernetes `<job>-0.<service>`). */
+  host: string;
+  port: number;
+  /** Dataset folder every rank can read (manifest.json + .npy shards). */
+  data: string;
+  /** Model config; `batchSize` is per rank. Missing fields take DEFAULT_MODEL_CONFIG's values. */
+  config?: Partial<ModelConfig>;
+  /** Default 'auto'. */
+  backend?: BackendChoice;
+  /** Rendezvous and per-step wait for peers (covers the slowest rank's data loading). Default 120 000 ms. */
+  timeoutMs?: number;
+  /** Epoch events on every rank (`valLoss` only on rank 0). */
+  onProgress?: ProgressHook;
+  /** Rank 0 only: return 'stop' to end training on every rank after this epoch. */
+  onEpoch?: (e: EpochReport) => 'stop' | void;
+  /** Aborting any rank ends training on all ranks after the current epoch. */
+  signal?: AbortSignal;
+  /** Cap on steps per epoch (same on every rank). Default no cap. */
+  maxSteps?: number;
+  /** Return the final flat parameters (for tests and checkpoints). Default false. */
+  keepParams?: boolean;
+}
+
+/** What one rank did and held. */
+export interface RankReport {
+  rank: number;
+  worldSize: number;
+  backend: string;
+  /** How the train rows were divided: whole shards by rank, or contiguous row ranges (fewer shards than ranks). */
+  by: 'shards' | 'rows';
+  /** Train rows this rank held in memory, and every rank's count (rowsByRank[rank] === localRows). */
+  localRows: number;
+  rowsByRank: number[];
+  /** Bytes of train data this rank held (x and y arrays). */
+  heldBytes: number;
+  /** Where the standardization statistics came from. */
+  stats: 'manifest' | 'all-reduce';
+  stepsPerEpoch: number;
+  /** Optimizer steps taken. */
+  steps: number;
+  /** sha256 of the final parameters' bytes: equal on every rank when the replicas agree. */
+  paramsSha256: string;
+  /** This process's peak resident memory (ru_maxrss); in-process ranks share one process. */
+  peakRssBytes: number;
+  seconds: number;
+}
+
+export interface DataParallelResult {
+  rank: RankReport;
+  /** Rank 0 only: losses, throughput and metrics in trainModel's shape (rows = the whole train split). */
+  train?: TrainResult;
+  /** With keepParams: the final parameters (before rank 0 restores its best epoch for metrics). */
+  params?: Float32Array;
+}
+
+const defaults = { backend: 'auto' as BackendChoice, timeoutMs: 120_000, keepParams: false };
+
+/** Rows per prediction call when evaluating. */
+const EVAL_CHUNK_ROWS = 8192;
+
+/** Rank 0's epoch verdict, sent to every rank. */
+const VERDICT = { go: 0, stop: 1, diverged: 2 } as const;
+
+function predictSplit(mlp: Mlp, split: SplitArrays, scaler: Scaler, chunk: Float32Array, out: Float32Array): Float32Array {
+  const chunkRows = chunk.length / scaler.width;
+  for (let start = 0; start < split.rows; start += chunkRows) {
+    const n = Math.min(chunkRows, split.rows - start);
+    mlp.predict(fillRows(chunk, split, start, n, scaler), n, out, start);
+  }
+  return out;
+}
+
+function scaledMse(pred: Float32Array, split: SplitArrays, scaler: Scaler): number {
+  let sse = 0;
+  for (let i = 0; i < split.rows; i++) {
+    const e = pred[i] - (split.y[i] - scaler.yMean) * scaler.yInv;
+    sse += e * e;
+  }
+  return sse / split.rows;
+}
+
+function sha256(params: Float32Array): string {
+  return createHash('sha256').update(new Uint8Array(params.buffer, params.byteOffset, params.byteLength)).digest('hex');
+}
+
+/**
+ * Runs one rank; resolves when every rank has finished training. Throws CaplabError
+ * 'rank-lost' when a peer dies, 'rendezvous-timeout' when one never arrives.
+ *
+ * ```ts
+ * // in each of k processes (rank from JOB_COMPLETION_INDEX on Kubernetes):
+ * const r = await trainDataParallel({ rank, worldSize: k, host: 'job-0.svc', port: 29500, data: '/data/market-10x' });
+ * if (r.train) console.log(r.train.rowsPerSecond, r.train.metrics.test.rmse);
+ * ```
+ */
+export async function trainDataParallel(options: DataParallelOptions): Promise<DataParallelResult> {
+  // `??` rather than a spread: an explicit undefined (e.g. from a spec payload) keeps the default.
+  const o = { ...options, backend: options.backend ?? defaults.backend, timeoutMs: options.timeoutMs ?? defaults.timeoutMs, keepParams: options.keepParams ?? defaults.keepParams };
+  const config = validateModelConfig(o.config ?? {});
+  if (o.maxSteps !== undefined && (!Number.isInteger(o.maxSteps) || o.maxSteps < 1)) {
+    throw new CaplabError('bad-config', `maxSteps is ${JSON.stringify(o.maxSteps)}; it must be a positive integer (steps per epoch).`);
+  }
+  const backend = await initBackend(o.backend);
+  const manifest = await readManifest(o.data);
+  const group = await joinGroup({ rank: o.rank, worldSize: o.worldSize, host: o.host, port: o.port, timeoutMs: o.timeoutMs });
+  try {
+    return await trainRank(group, o, config, backend, manifest);
+  } finally {
+    await group.close();
+  }
+}
+
+async function trainRank(
+  group: Group,
+  o: DataParallelOptions & typeof defaults,
+  config: ModelConfig,
+  backend: string,
+  manifest: Awaited<ReturnType<typeof readManifest>>,
+): Promise<DataParallelResult> {
+  const { rank, worldSize } = group;
+  const width = manifest.features.length;
+  const share = await loadRankShare(o.data, manifest, rank, worldSize);
+  const local = share.train;
+  const evalData: InMemoryDataset | null = rank === 0 ? await loadDataset(o.data, { splits: ['validation', 'test'] }) : null;
+  const rowsByRank = await allGatherCounts(group, local.rows);
+  const trainRows = rowsByRank.reduce((a, n) => a + n, 0);
+  if (rowsByRank.some((n) => n === 0) || (evalData && evalData.validation.rows === 0)) {
+    throw new CaplabError('dataset-empty', `Dataset ${o.data}: train rows by rank ${JSON.stringify(rowsByRank)}${evalData ? `, ${evalData.validation.rows} validation rows` : ''}; every rank needs train rows and rank 0 validation rows.`, {
+      hint: 'Use fewer ranks or a larger dataset.',
+    });
+  }
+
+  const started = performance.now();
+  const fromManifest = manifestStandardization(manifest);
+  const stats: Standardization = fromManifest ?? (await globalStandardization(group, local, width, rowsByRank));
+  const scaler = scalerFrom(stats);
+  const batchSize = Math.min(config.batchSize, Math.max(...rowsByRank));
+  const localBatch = Math.min(batchSize, local.rows);
+  const stepsPerEpoch = Math.min(Math.max(...rowsByRank.map((n) => Math.ceil(n / batchSize))), o.maxSteps ?? Infinity);
+  const batch = allocateBatch(localBatch, width);
+  const order = new Uint32Array(local.rows);
+  const shuffle = seededUniform(config.seed, TRAIN_STREAM.shuffle, rank);
+
+  // Same initial weights everywhere; a per-rank seed only changes the dropout stream.
+  const mlp = new Mlp(width, { ...config, seed: rank === 0 ? config.seed : (config.seed + rank * 0x9e3779b1) >>> 0 }, initialParams(width, config));
+  const size = mlp.size;
+  // One exchange per step carries [gradient × rows, loss × rows, rows].
+  const buf = new Float32Array(size + 2);
+  const grad = buf.subarray(0, size);
+  const chunk = evalData ? new Float32Array(Math.min(EVAL_CHUNK_ROWS, Math.max(evalData.validation.rows, evalData.test.rows, 1)) * width) : null;
+  const valPred = evalData ? new Float32Array(evalData.validation.rows) : null;
+  try {
+    const epochs: EpochReport[] = [];
+    let best = { epoch: 0, valLoss: Infinity, params: rank === 0 ? mlp.getParams() : new Float32Array(0) };
+    let stoppedReason: string | undefined;
+    let trainSeconds = 0;
+    let trainedRows = 0;
+    let steps = 0;
+    for (let epoch = 1; epoch <= config.epochs; epoch++) {
+      const t0 = performance.now();
+      shuffledOrder(order, shuffle);
+      let lossSum = 0;
+      let rows = 0;
+      for (let s = 0; s < stepsPerEpoch; s++) {
+        const start = s * localBatch;
+        const count = Math.max(0, Math.min(localBatch, local.rows - start));
+        if (count > 0) {
+          const g = mlp.gradient(fillBatch(batch, local, order, start, count, scaler));
+          for (let i = 0; i < size; i++) buf[i] = g.grad[i] * count;
+          buf[size] = g.loss * count;
+          buf[size + 1] = count;
+        } else buf.fill(0);
+        await group.allReduceMean(buf);
+        // Means over ranks: Σ(g·rows)/k ÷ Σrows/k is the gradient over the step's union batch.
+        const inv = 1 / buf[size + 1];
+        for (let i = 0; i < size; i++) grad[i] *= inv;
+        mlp.applyGradient(grad);
+        lossSum += buf[size] * worldSize;
+        rows += Math.round(buf[size + 1] * worldSize);
+        steps++;
+      }
+      const stepSeconds = (performance.now() - t0) / 1000;
+      const loss = lossSum / rows;
+      let valLoss: number | undefined;
+      let verdict: number = VERDICT.go;
+      if (evalData && chunk && valPred) {
+        valLoss = scaledMse(predictSplit(mlp, evalData.validation, scaler, chunk, valPred), evalData.validation, scaler);
+        const report: EpochReport = { epoch, loss, valLoss, rows, seconds: (performance.now() - t0) / 1000, rowsPerSecond: rows / stepSeconds };
+        epochs.push(report);
+        if (valLoss < best.valLoss) best = { epoch, valLoss, params: mlp.getParams() };
+        const said = o.onEpoch?.(report);
+        if (!Number.isFinite(loss) || !Number.isFinite(valLoss)) verdict = VERDICT.diverged;
+        else if (said === 'stop') verdict = VERDICT.stop;
+      }
+      trainSeconds += stepSeconds;
+      trainedRows += rows;
+      o.onProgress?.({ kind: 'epoch', epoch, epochs: config.epochs, loss, ...(valLoss === undefined ? {} : { valLoss }), seconds: (performance.now() - t0) / 1000 });
+      const agreed = await agreeToStop(group, verdict, o.signal?.aborted ?? false);
+      if (agreed.verdict === VERDICT.diverged) stoppedReason = `diverged at epoch ${epoch} (loss ${loss}); lower the learning rate`;
+      else if (agreed.verdict === VERDICT.stop) stoppedReason = `stopped by onEpoch after epoch ${epoch}`;
+      else if (agreed.anyStop) stoppedReason = `aborted after epoch ${epoch}`;
+      if (stoppedReason !== undefined) break;
+    }
+
+    const params = mlp.getParams();
+    const report: RankReport = {
+      rank,
+      worldSize,
+      backend,
+      by: share.by,
+      localRows: local.rows,
+      rowsByRank,
+      heldBytes: local.x.byteLength + local.y.byteLength,
+      stats: fromManifest ? 'manifest' : 'all-reduce',
+      stepsPerEpoch,
+      steps,
+      paramsSha256: sha256(params),
+      peakRssBytes: process.resourceUsage().maxRSS * 1024,
+      seconds: (performance.now() - started) / 1000,
+    };
+    const result: DataParallelResult = { rank: report };
+    if (o.keepParams) result.params = params;
+    if (evalData && chunk && valPred) {
+      mlp.setParams(best.params);
+      const toOriginal = (p: Float32Array) => {
+        for (let i = 0; i < p.length; i++) p[i] = p[i] * stats.yStd + stats.yMean;
+        return p;
+      };
+      const { validation: v, test: t } = evalData;
+      result.train = {
+        backend,
+        config,
+        rows: trainRows,
+        seconds: (performance.now() - started) / 1000,
+        rowsPerSecond: trainSeconds > 0 ? trainedRows / trainSeconds : 0,
+        epochs,
+        bestEpoch: best.epoch,
+        stoppedEarly: stoppedReason !== undefined,
+        metrics: {
+          validation: metricsWithBaselines(v.y.subarray(0, v.rows), toOriginal(predictSplit(mlp, v, scaler, chunk, valPred)), stats.yMean),
+          test: metricsWithBaselines(t.y.subarray(0, t.rows), toOriginal(predictSplit(mlp, t, scaler, chunk, new Float32Array(t.rows))), stats.yMean),
+        },
+      };
+      if (stoppedReason !== undefined) result.train.stoppedReason = stoppedReason;
+    }
+    return result;
+  } finally {
+    mlp.dispose();
+  }
+}
