@@ -13,7 +13,7 @@
  */
 import { mkdtemp, writeFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { $ } from 'zx';
@@ -121,7 +121,7 @@ export async function deploy(o: DeployOptions): Promise<void> {
     dir = tmp;
   }
   try {
-    await run(['kubectl', ...ctx, 'apply', ...validate, '-k', dir.startsWith(ROOT) ? relative(ROOT, dir) : dir], `set up namespace ${o.namespace}, the worker ServiceAccount, RBAC and the data PVC`);
+    await run(['kubectl', ...ctx, 'apply', ...validate, '-k', dir.startsWith(ROOT + sep) ? relative(ROOT, dir) : dir], `set up namespace ${o.namespace}, the worker ServiceAccount, RBAC and the data PVC`);
     if (o.dataJob) {
       const args = o.dataJob.trim().split(/\s+/);
       const job = buildDataJob({ args, image: o.image, namespace: o.namespace });
