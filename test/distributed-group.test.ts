@@ -62,3 +62,19 @@ test('ranks outside the group are refused, and bad ranks are rejected up front',
   await assert.rejects(stranger, (e) => isCaplabError(e, 'rendezvous-refused'));
   await assert.rejects(leader, (e) => isCaplabError(e, 'rendezvous-timeout'));
 });
+
+test('a rank whose rank 0 goes silent gives up at the timeout instead of hanging', async () => {
+  const port = await freePort();
+  // A rank 0 stand-in that welcomes the rank and then never answers.
+  const { createServer: server } = await import('node:net');
+  const { sendJson, FRAME } = await import('../lib/distributed/frames.ts');
+  const silent = server((socket) => socket.once('data', () => sendJson(socket, FRAME.welcome, { worldSize: 2 })));
+  await new Promise<void>((r) => silent.listen(port, '127.0.0.1', () => r()));
+  try {
+    const g = await joinGroup({ rank: 1, worldSize: 2, host: '127.0.0.1', port, timeoutMs: 300 });
+    await assert.rejects(g.allReduceMean(new Float32Array(2)), (e) => isCaplabError(e, 'rank-timeout'));
+    await g.close();
+  } finally {
+    silent.close();
+  }
+});

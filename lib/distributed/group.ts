@@ -49,7 +49,7 @@ export async function joinGroup(options: GroupOptions): Promise<Group> {
 
 function lostError(what: string): CaplabError {
   return new CaplabError('rank-lost', `Data-parallel training lost a peer: ${what}.`, {
-    hint: 'Look at that rank\'s pod logs (OOMKilled? evicted?); the run can be resumed from its last checkpoint.',
+    hint: 'Look at that rank\'s pod logs (OOMKilled? evicted?), then run the training again.',
   });
 }
 
@@ -193,7 +193,17 @@ async function follower(o: Required<GroupOptions>): Promise<Group> {
     return new Promise((resolve, reject) => (pending = { resolve, reject }));
   };
   const expect = async (type: number) => {
-    const f = await next();
+    // A rank 0 that hangs without closing the socket must not hang every other rank with it.
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new CaplabError('rank-timeout', `Rank ${o.rank} heard nothing from rank 0 for ${o.timeoutMs} ms.`, {
+          hint: 'Look at rank 0\'s pod log: it may be stuck or starved of CPU; raise timeoutMs for very long steps.',
+        })),
+        o.timeoutMs,
+      );
+    });
+    const f = await Promise.race([next(), timeout]).finally(() => clearTimeout(timer));
     if (f.type === FRAME.error) throw new CaplabError('rendezvous-refused', `Rank 0 refused rank ${o.rank}: ${JSON.parse(f.body.toString()).message}.`);
     if (f.type !== type) throw new CaplabError('protocol', `Rank ${o.rank} expected frame ${type}, got ${f.type}.`);
     return f;
