@@ -54,7 +54,9 @@ export function figureHtml(fig: Figure, id = `caplab-${randomBytes(6).toString('
   return (
     `<div id="${id}" style="width:100%;min-height:${Number((fig.layout?.height as number) ?? 380)}px"></div>` +
     `<script type="text/javascript">(function(){var d=${scriptSafeJson(fig.data)},l=${scriptSafeJson(fig.layout ?? {})},c=${scriptSafeJson(config)};` +
-    `function draw(){if(window.Plotly){window.Plotly.react("${id}",d,l,c);}else{setTimeout(draw,50);}}draw();})();</script>`
+    `var n=0;function draw(){if(window.Plotly){window.Plotly.react("${id}",d,l,c);}else if(++n<100){setTimeout(draw,50);}` +
+    // After clearing all outputs in a live notebook the page no longer has plotly.js: say how to get it back.
+    `else{document.getElementById("${id}").textContent="plotly.js is not loaded on this page: run caplab.loadPlotly() in a cell, then this cell again.";}}draw();})();</script>`
   );
 }
 
@@ -62,6 +64,17 @@ function ensurePlotly(k: Tslab): void {
   if (plotlyInlined) return;
   k.display.html(plotlyScriptTag());
   plotlyInlined = true;
+}
+
+/**
+ * Sends plotly.js to the notebook page again. Figures load it once per kernel; call this after
+ * clearing every output of a live notebook (which removes it from the page).
+ */
+export function loadPlotly(): void {
+  const k = kernel();
+  if (!k) return;
+  plotlyInlined = false;
+  ensurePlotly(k);
 }
 
 function describeFigure(fig: Figure): string {
