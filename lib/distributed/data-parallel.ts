@@ -22,7 +22,8 @@ import { CaplabError } from '../errors.ts';
 import { readManifest } from '../data/manifest.ts';
 import type { ProgressHook } from '../progress.ts';
 import { initBackend } from '../train/backend.ts';
-import { allocateBatch, fillBatch, fillRows, scalerFrom, type Scaler } from '../train/batches.ts';
+import { allocateBatch, fillBatch, scalerFrom, type Scaler } from '../train/batches.ts';
+import { EVAL_CHUNK_ROWS, predictSplit, scaledMse } from '../train/evaluate.ts';
 import { validateModelConfig, type ModelConfig } from '../train/config.ts';
 import { loadDataset } from '../train/dataset.ts';
 import { metricsWithBaselines } from '../train/metrics.ts';
@@ -95,29 +96,8 @@ export interface DataParallelResult {
 
 const defaults = { backend: 'auto' as BackendChoice, timeoutMs: 120_000, keepParams: false };
 
-/** Rows per prediction call when evaluating. */
-const EVAL_CHUNK_ROWS = 8192;
-
 /** Rank 0's epoch verdict, sent to every rank. */
 const VERDICT = { go: 0, stop: 1, diverged: 2 } as const;
-
-function predictSplit(mlp: Mlp, split: SplitArrays, scaler: Scaler, chunk: Float32Array, out: Float32Array): Float32Array {
-  const chunkRows = chunk.length / scaler.width;
-  for (let start = 0; start < split.rows; start += chunkRows) {
-    const n = Math.min(chunkRows, split.rows - start);
-    mlp.predict(fillRows(chunk, split, start, n, scaler), n, out, start);
-  }
-  return out;
-}
-
-function scaledMse(pred: Float32Array, split: SplitArrays, scaler: Scaler): number {
-  let sse = 0;
-  for (let i = 0; i < split.rows; i++) {
-    const e = pred[i] - (split.y[i] - scaler.yMean) * scaler.yInv;
-    sse += e * e;
-  }
-  return sse / split.rows;
-}
 
 function sha256(params: Float32Array): string {
   return createHash('sha256').update(new Uint8Array(params.buffer, params.byteOffset, params.byteLength)).digest('hex');

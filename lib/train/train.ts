@@ -5,7 +5,8 @@
  */
 import { CaplabError } from '../errors.ts';
 import { initBackend } from './backend.ts';
-import { allocateBatch, fillBatch, fillRows, scalerFrom, type Scaler } from './batches.ts';
+import { allocateBatch, fillBatch, scalerFrom, type Scaler } from './batches.ts';
+import { EVAL_CHUNK_ROWS, predictSplit, scaledMse } from './evaluate.ts';
 import { validateModelConfig, type ModelConfig } from './config.ts';
 import { loadDataset } from './dataset.ts';
 import { metricsWithBaselines } from './metrics.ts';
@@ -15,8 +16,6 @@ import { fitStandardization, type Standardization } from './scaling.ts';
 import { scanTrainStats, shardsInRandomOrder, trainShardStream, type ShardStream } from './streamed.ts';
 import type { EpochReport, InMemoryDataset, SplitArrays, TrainOptions, TrainResult } from './types.ts';
 
-/** Rows per prediction call when evaluating (bounded so evaluation never copies a whole split). */
-const EVAL_CHUNK_ROWS = 8192;
 /** Longest stretch of synchronous work before yielding to the event loop (abort signals, IPC, UI). */
 const YIELD_EVERY_MS = 200;
 
@@ -27,26 +26,6 @@ function checkOptions(options: TrainOptions): void {
   if (m !== undefined && (!Number.isInteger(m) || m < 1)) {
     throw new CaplabError('bad-config', `maxSteps is ${JSON.stringify(m)}; it must be a positive integer (steps per epoch).`);
   }
-}
-
-/** Predictions (standardized units) for every row of `split`, chunk by chunk. */
-function predictSplit(mlp: Mlp, split: SplitArrays, scaler: Scaler, chunk: Float32Array, out: Float32Array): Float32Array {
-  const chunkRows = chunk.length / scaler.width;
-  for (let start = 0; start < split.rows; start += chunkRows) {
-    const n = Math.min(chunkRows, split.rows - start);
-    mlp.predict(fillRows(chunk, split, start, n, scaler), n, out, start);
-  }
-  return out;
-}
-
-/** MSE on standardized targets, the unit training loss is reported in. */
-function scaledMse(pred: Float32Array, split: SplitArrays, scaler: Scaler): number {
-  let sse = 0;
-  for (let i = 0; i < split.rows; i++) {
-    const e = pred[i] - (split.y[i] - scaler.yMean) * scaler.yInv;
-    sse += e * e;
-  }
-  return sse / split.rows;
 }
 
 interface EpochSource {

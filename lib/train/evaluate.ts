@@ -1,0 +1,27 @@
+/** Evaluation helpers shared by single-process and data-parallel training. */
+import { fillRows, type Scaler } from './batches.ts';
+import type { Mlp } from './mlp.ts';
+import type { SplitArrays } from './types.ts';
+
+/** Rows per prediction call when evaluating: bounds the scratch buffer, not the result. */
+export const EVAL_CHUNK_ROWS = 8192;
+
+/** Predictions (standardized units) for every row of `split`, chunk by chunk. */
+export function predictSplit(mlp: Mlp, split: SplitArrays, scaler: Scaler, chunk: Float32Array, out: Float32Array): Float32Array {
+  const chunkRows = chunk.length / scaler.width;
+  for (let start = 0; start < split.rows; start += chunkRows) {
+    const n = Math.min(chunkRows, split.rows - start);
+    mlp.predict(fillRows(chunk, split, start, n, scaler), n, out, start);
+  }
+  return out;
+}
+
+/** MSE on standardized targets, the unit training loss is reported in. */
+export function scaledMse(pred: Float32Array, split: SplitArrays, scaler: Scaler): number {
+  let sse = 0;
+  for (let i = 0; i < split.rows; i++) {
+    const e = pred[i] - (split.y[i] - scaler.yMean) * scaler.yInv;
+    sse += e * e;
+  }
+  return sse / split.rows;
+}
