@@ -5,6 +5,7 @@
 import { test, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { startFakeCluster, type FakeCluster, type FakeClusterOptions, type FakeObject } from './k8s-fake/index.ts';
+import { clientsFor } from './k8s-fake/testing.ts';
 import { createKubernetesExecutor, formatResultLine, isCaplabError, type KubernetesExecutorOptions, type Spec, type SpecResult } from '../lib/index.ts';
 
 let cluster: FakeCluster | undefined;
@@ -211,4 +212,35 @@ test('dry run prints the manifests and applies nothing', async () => {
   assert.deepEqual(rs.map((r) => [r.status, r.failure]), [['stopped', 'dry-run'], ['stopped', 'dry-run']]);
   assert.match(yaml, /kind: ConfigMap[\s\S]*kind: Job/);
   assert.equal(c.requests.length, 0);
+});
+
+test('pods refused for a missing ServiceAccount fail the specs fast as create-failed with the API server\'s message, and the Job is deleted', async () => {
+  const c = await start({ requireServiceAccounts: true });
+  const rs = await executor(c, { createFailedGraceMs: 50 }).run(specs(3));
+  for (const r of rs) {
+    assert.deepEqual([r.status, r.failure], ['failed', 'create-failed']);
+    assert.match(r.reason!, /serviceaccount "caplab-worker" not found/);
+    assert.match(r.reason!, /npm run deploy.*kubectl apply -k k8s\//);
+  }
+  assert.equal(c.state.pods.length, 0);
+  assert.ok(c.state.events.some((e) => e.reason === 'FailedCreate' && e.involvedObject.kind === 'Job'));
+  const del = c.requests.find((r) => r.method === 'DELETE' && /\/jobs\//.test(r.path));
+  assert.match(del?.query ?? '', /propagationPolicy=Background/);
+  await c.waitFor((s) => s.jobs.length === 0, 5000, 'the Job to be deleted');
+});
+
+test('a refusal that clears up within the grace (the ServiceAccount appears) lets every spec run', async () => {
+  const c = await start({ requireServiceAccounts: true });
+  const run = executor(c, { createFailedGraceMs: 3000 }).run(specs(2));
+  await c.waitFor((s) => s.events.some((e) => e.reason === 'FailedCreate'), 5000, 'a FailedCreate event');
+  const { core } = clientsFor(c);
+  await core.createNamespacedServiceAccount({ namespace: c.namespace, body: { metadata: { name: 'caplab-worker' } } });
+  const rs = await run;
+  assert.deepEqual(rs.map((r) => r.status), ['ok', 'ok']);
+});
+
+test('the worker ServiceAccount in place, a cluster that requires it runs every spec', async () => {
+  const c = await start({ requireServiceAccounts: true, serviceAccounts: ['caplab-worker'] });
+  const rs = await executor(c, { createFailedGraceMs: 50 }).run(specs(2));
+  assert.deepEqual(rs.map((r) => r.status), ['ok', 'ok']);
 });

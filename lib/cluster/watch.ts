@@ -34,22 +34,30 @@ export interface RunningWatch<T> {
 
 const defaults = { backoffMs: 200, maxBackoffMs: 10_000, giveUpAfterMs: 300_000 };
 
-/** Watches `kind` ('pods' | 'jobs') in the namespace with a label selector. */
+/** A label selector, or label and field selectors (events are selected by field: involvedObject.name=…). */
+export type WatchSelector = string | { label?: string; field?: string };
+
+/** Watches `kind` in the namespace with a label (and/or field) selector. */
 export async function watchObjects<T extends KubernetesObject>(
   kube: Kube,
-  kind: 'pods' | 'jobs',
-  labelSelector: string,
+  kind: 'pods' | 'jobs' | 'events',
+  selector: WatchSelector,
   handlers: WatchHandlers<T>,
   options: WatchOptions = {},
 ): Promise<RunningWatch<T>> {
   const o = { ...defaults, ...options };
   const m = await k8s();
   const ns = kube.namespace;
-  const path = kind === 'pods' ? `/api/v1/namespaces/${ns}/pods` : `/apis/batch/v1/namespaces/${ns}/jobs`;
+  const { label: labelSelector, field: fieldSelector } = typeof selector === 'string' ? { label: selector, field: undefined } : selector;
+  const path = kind === 'jobs' ? `/apis/batch/v1/namespaces/${ns}/jobs` : `/api/v1/namespaces/${ns}/${kind}`;
+  const query = { namespace: ns, labelSelector, fieldSelector };
   const listFn = (kind === 'pods'
-    ? () => kube.core.listNamespacedPod({ namespace: ns, labelSelector })
-    : () => kube.batch.listNamespacedJob({ namespace: ns, labelSelector })) as unknown as () => Promise<{ items: T[]; metadata?: { resourceVersion?: string } }>;
-  const informer = m.makeInformer<T>(kube.kc, path, listFn as never, labelSelector);
+    ? () => kube.core.listNamespacedPod(query)
+    : kind === 'events'
+      ? () => kube.core.listNamespacedEvent(query)
+      : () => kube.batch.listNamespacedJob(query)) as unknown as () => Promise<{ items: T[]; metadata?: { resourceVersion?: string } }>;
+  // makeInformer takes no field selector; ListWatch (what it builds) does.
+  const informer = new m.ListWatch<T>(path, new m.Watch(kube.kc), listFn as never, false, labelSelector, fieldSelector);
   let stopped = false;
   let failures = 0;
   let timer: NodeJS.Timeout | undefined;

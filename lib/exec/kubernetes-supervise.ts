@@ -2,7 +2,9 @@
  * Watching one search Job until every spec has a result. Pod states come from reasons
  * (lib/cluster/pod-state.ts); a spec is final when its pod succeeded, or failed with no retry
  * left, or the Job gave up on its index. Pods that cannot start fail the remaining specs fast
- * (with the scheduler's or kubelet's message) and the Job is deleted, rather than waiting forever.
+ * (with the scheduler's or kubelet's message) and the Job is deleted, rather than waiting forever;
+ * so do pods the API server refuses to create (FailedCreate events on the Job: a missing
+ * ServiceAccount, a quota, Pod Security), which leave the Job with no pods at all.
  */
 import type { Provenance } from '../provenance.ts';
 import { localProvenance } from '../provenance.ts';
@@ -12,11 +14,12 @@ import { deletePod, followPodLog, type FollowedLog } from '../cluster/follow.ts'
 import { LABEL } from '../cluster/labels.ts';
 import { podIndex, podTrialState, type PodTrialState } from '../cluster/pod-state.ts';
 import { apiFailure, cancelSearchJob, latestPodWarning, readPodLog, scaleUpTriggered } from '../cluster/jobs.ts';
+import { createFailureReason, isCreateFailure, jobEventsSelector } from '../cluster/create-failure.ts';
 import { watchObjects, type RunningWatch, type WatchOptions } from '../cluster/watch.ts';
 import { WORKER_CONTAINER } from '../cluster/objects/pod.ts';
 import type { Kube } from '../cluster/kube.ts';
 import type { SearchJobManifests } from '../cluster/search-job.ts';
-import type { V1Job, V1Pod } from '../cluster/vendor.ts';
+import type { CoreV1Event, V1Job, V1Pod } from '../cluster/vendor.ts';
 import type { ProgressHook } from '../progress.ts';
 
 export type TraceEvent =
@@ -36,6 +39,7 @@ export interface SuperviseArgs {
   options: {
     retries?: number;
     unschedulableGraceMs: number;
+    createFailedGraceMs: number;
     watch?: WatchOptions;
     onProgress?: ProgressHook;
     onTrace?: (e: TraceEvent) => void;
@@ -71,13 +75,18 @@ export function superviseSearchJob(args: SuperviseArgs): Promise<SpecResult[]> {
   let jobFailed: { reason: string; message: string } | undefined;
   let failedIndexes = new Set<number>();
   let unschedulableTimer: NodeJS.Timeout | undefined;
+  let jobUid: string | undefined;
+  const createFailures = new Map<string, CoreV1Event>();
+  let createFailedTimer: NodeJS.Timeout | undefined;
+  let podsSeen = 0;
   const inflight = new Set<Promise<void>>();
-  const watches: Array<RunningWatch<V1Pod> | RunningWatch<V1Job>> = [];
+  const watches: Array<RunningWatch<V1Pod> | RunningWatch<V1Job> | RunningWatch<CoreV1Event>> = [];
 
   const finishAll = async () => {
     if (finished) return;
     finished = true;
     if (unschedulableTimer) clearTimeout(unschedulableTimer);
+    if (createFailedTimer) clearTimeout(createFailedTimer);
     hooks.signal?.removeEventListener('abort', onAbort);
     await Promise.all(watches.map((w) => w.stop().catch(() => undefined)));
     slots.forEach(stopFollowing);
@@ -255,10 +264,40 @@ export function superviseSearchJob(args: SuperviseArgs): Promise<SpecResult[]> {
     }, options.unschedulableGraceMs);
   };
 
+  /**
+   * Refused pods: after a grace (a quota race can clear up as other pods finish), fail the rest
+   * when the API server still refuses them and nothing of the Job runs or was created since.
+   */
+  const checkCreateFailed = () => {
+    if (finished || cancelling || !submitted || createFailedTimer) return;
+    const latest = () => [...createFailures.values()].filter((e) => isCreateFailure(e, name, jobUid)).sort((a, b) => eventMs(a) - eventMs(b)).at(-1);
+    if (!latest()) return;
+    const podsBefore = podsSeen;
+    createFailedTimer = setTimeout(async () => {
+      createFailedTimer = undefined;
+      if (finished || cancelling || deleting) return;
+      const event = latest();
+      const anyActive = slots.some((s) => [...s.pods.values()].some((p) => isActive(podTrialState(p))));
+      // Progress since the refusal (pods made, or running): wait for the next FailedCreate.
+      if (!event || anyActive || podsSeen > podsBefore) return;
+      createFailures.clear();
+      // Deleted first, so the Job is gone (not retrying forever) by the time the results are in.
+      await deleteJob();
+      failRemaining('failed', 'create-failed', createFailureReason(name, kube.namespace, event.message ?? 'the API server refused the pods'));
+    }, options.createFailedGraceMs);
+  };
+
+  const onJobEvent = (event: CoreV1Event) => {
+    if (!isCreateFailure(event, name)) return;
+    createFailures.set(event.metadata?.name ?? String(createFailures.size), event);
+    checkCreateFailed();
+  };
+
   const onPod = (pod: V1Pod) => {
     const i = podIndex(pod);
     const slot = slots[i];
     if (!slot || pod.metadata?.labels?.[LABEL.job] !== name) return;
+    if (!slot.pods.has(pod.metadata!.name!)) podsSeen++;
     slot.pods.set(pod.metadata!.name!, pod);
     evaluate(slot, i);
     void checkStuck();
@@ -266,6 +305,7 @@ export function superviseSearchJob(args: SuperviseArgs): Promise<SpecResult[]> {
 
   const onJob = (job: V1Job) => {
     if (job.metadata?.name !== name) return;
+    jobUid = job.metadata?.uid ?? jobUid;
     failedIndexes = parseIndexes(job.status?.failedIndexes);
     const failedCond = job.status?.conditions?.find((c) => c.type === 'Failed' && c.status === 'True');
     if (failedCond && !jobFailed) {
@@ -344,6 +384,15 @@ export function superviseSearchJob(args: SuperviseArgs): Promise<SpecResult[]> {
           onFatal,
         }, options.watch),
       );
+      watches.push(
+        await watchObjects<CoreV1Event>(kube, 'events', { field: jobEventsSelector(name) }, {
+          onChange: onJobEvent,
+          onDelete: () => undefined,
+          onError,
+          // Events only speed up a verdict: losing their watch must not end the search.
+          onFatal: (e) => options.onProgress?.({ kind: 'message', text: `Cannot watch events of ${name} (${(e as Error)?.message ?? e}): pods the API server refuses will not be reported.` }),
+        }, options.watch),
+      );
     } catch (e) {
       onFatal(e);
       return;
@@ -354,6 +403,7 @@ export function superviseSearchJob(args: SuperviseArgs): Promise<SpecResult[]> {
       submitted = true;
       slots.forEach((s, i) => evaluate(s, i));
       void checkStuck();
+      checkCreateFailed();
     } catch (e) {
       finished = true;
       hooks.signal?.removeEventListener('abort', onAbort);
@@ -382,6 +432,10 @@ export function parseIndexes(text: string | undefined): Set<number> {
     for (let i = a; i <= (Number.isInteger(b) ? b : a); i++) out.add(i);
   }
   return out;
+}
+
+function eventMs(e: CoreV1Event): number {
+  return toMs(e.lastTimestamp ?? e.eventTime ?? e.metadata?.creationTimestamp);
 }
 
 function toMs(t: unknown): number {

@@ -51,6 +51,12 @@ export interface KubernetesExecutorOptions extends KubeOptions {
    * ours will free room) before the remaining specs fail. Default 15000 ms.
    */
   unschedulableGraceMs?: number;
+  /**
+   * How long the API server may refuse to create the Job's pods (Warning FailedCreate on the Job: a
+   * missing ServiceAccount, a ResourceQuota or LimitRange, Pod Security) while none of its pods
+   * runs, before the remaining specs fail as 'create-failed' and the Job is deleted. Default 5000 ms.
+   */
+  createFailedGraceMs?: number;
   /** Watch restart backoff. Defaults in lib/cluster/watch.ts. */
   watch?: WatchOptions;
   /** Messages for people (attached to an existing Job, watch restarted…). */
@@ -59,7 +65,7 @@ export interface KubernetesExecutorOptions extends KubeOptions {
   onTrace?: (event: TraceEvent) => void;
 }
 
-export const kubernetesExecutorDefaults = { unschedulableGraceMs: 15_000, dryRun: false };
+export const kubernetesExecutorDefaults = { unschedulableGraceMs: 15_000, createFailedGraceMs: 5_000, dryRun: false };
 
 export function createKubernetesExecutor(options: KubernetesExecutorOptions = {}): Executor {
   const o = { ...kubernetesExecutorDefaults, ...dropUndefined(options) };
