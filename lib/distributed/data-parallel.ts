@@ -23,10 +23,9 @@ import { readManifest } from '../data/manifest.ts';
 import type { ProgressHook } from '../progress.ts';
 import { initBackend } from '../train/backend.ts';
 import { allocateBatch, fillBatch, scalerFrom, type Scaler } from '../train/batches.ts';
-import { EVAL_CHUNK_ROWS, predictSplit, scaledMse } from '../train/evaluate.ts';
+import { EVAL_CHUNK_ROWS, predictSplit, scaledMse, splitMetrics } from '../train/evaluate.ts';
 import { validateModelConfig, type ModelConfig } from '../train/config.ts';
 import { loadDataset } from '../train/dataset.ts';
-import { metricsWithBaselines } from '../train/metrics.ts';
 import { initialParams, Mlp } from '../train/mlp.ts';
 import { seededUniform, shuffledOrder, TRAIN_STREAM } from '../train/rng.ts';
 import type { Standardization } from '../train/scaling.ts';
@@ -242,10 +241,6 @@ async function trainRank(
     if (o.keepParams) result.params = params;
     if (evalData && chunk && valPred) {
       mlp.setParams(best.params);
-      const toOriginal = (p: Float32Array) => {
-        for (let i = 0; i < p.length; i++) p[i] = p[i] * stats.yStd + stats.yMean;
-        return p;
-      };
       const { validation: v, test: t } = evalData;
       result.train = {
         backend,
@@ -257,8 +252,8 @@ async function trainRank(
         bestEpoch: best.epoch,
         stoppedEarly: stoppedReason !== undefined,
         metrics: {
-          validation: metricsWithBaselines(v.y.subarray(0, v.rows), toOriginal(predictSplit(mlp, v, scaler, chunk, valPred)), stats.yMean),
-          test: metricsWithBaselines(t.y.subarray(0, t.rows), toOriginal(predictSplit(mlp, t, scaler, chunk, new Float32Array(t.rows))), stats.yMean),
+          validation: splitMetrics(mlp, v, scaler, stats, chunk, valPred),
+          test: splitMetrics(mlp, t, scaler, stats, chunk, new Float32Array(t.rows)),
         },
       };
       if (stoppedReason !== undefined) result.train.stoppedReason = stoppedReason;

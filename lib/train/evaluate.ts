@@ -1,7 +1,9 @@
 /** Evaluation helpers shared by single-process and data-parallel training. */
 import { fillRows, type Scaler } from './batches.ts';
+import { metricsWithBaselines } from './metrics.ts';
+import type { Standardization } from './scaling.ts';
 import type { Mlp } from './mlp.ts';
-import type { SplitArrays } from './types.ts';
+import type { MetricsWithBaselines, SplitArrays } from './types.ts';
 
 /** Rows per prediction call when evaluating: bounds the scratch buffer, not the result. */
 export const EVAL_CHUNK_ROWS = 8192;
@@ -24,4 +26,14 @@ export function scaledMse(pred: Float32Array, split: SplitArrays, scaler: Scaler
     sse += e * e;
   }
   return sse / split.rows;
+}
+
+/**
+ * Metrics of `split` in the target's own units, beside the naive baselines. `out` receives the
+ * predictions (length >= split.rows); `chunk` is the evaluation scratch buffer.
+ */
+export function splitMetrics(mlp: Mlp, split: SplitArrays, scaler: Scaler, stats: Standardization, chunk: Float32Array, out: Float32Array): MetricsWithBaselines {
+  const pred = predictSplit(mlp, split, scaler, chunk, out);
+  for (let i = 0; i < split.rows; i++) pred[i] = pred[i] * stats.yStd + stats.yMean;
+  return metricsWithBaselines(split.y.subarray(0, split.rows), pred.subarray(0, split.rows), stats.yMean);
 }

@@ -6,10 +6,9 @@
 import { CaplabError } from '../errors.ts';
 import { initBackend } from './backend.ts';
 import { allocateBatch, fillBatch, scalerFrom, type Scaler } from './batches.ts';
-import { EVAL_CHUNK_ROWS, predictSplit, scaledMse } from './evaluate.ts';
+import { EVAL_CHUNK_ROWS, predictSplit, scaledMse, splitMetrics } from './evaluate.ts';
 import { validateModelConfig, type ModelConfig } from './config.ts';
 import { loadDataset } from './dataset.ts';
-import { metricsWithBaselines } from './metrics.ts';
 import { Mlp, type Batch } from './mlp.ts';
 import { seededUniform, shuffledOrder, TRAIN_STREAM } from './rng.ts';
 import { fitStandardization, type Standardization } from './scaling.ts';
@@ -167,13 +166,8 @@ export async function trainModel(data: string | InMemoryDataset, options: TrainO
     }
 
     mlp.setParams(best.params);
-    const toOriginal = (p: Float32Array) => {
-      for (let i = 0; i < p.length; i++) p[i] = p[i] * stats.yStd + stats.yMean;
-      return p;
-    };
-    const validation = metricsWithBaselines(ds.validation.y.subarray(0, ds.validation.rows), toOriginal(predictSplit(mlp, ds.validation, scaler, chunk, valPred)), stats.yMean);
-    const testPred = new Float32Array(ds.test.rows);
-    const test = metricsWithBaselines(ds.test.y.subarray(0, ds.test.rows), toOriginal(predictSplit(mlp, ds.test, scaler, chunk, testPred)), stats.yMean);
+    const validation = splitMetrics(mlp, ds.validation, scaler, stats, chunk, valPred);
+    const test = splitMetrics(mlp, ds.test, scaler, stats, chunk, new Float32Array(ds.test.rows));
     const result: TrainResult = {
       backend,
       config,
