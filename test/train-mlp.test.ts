@@ -1,6 +1,6 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { tf } from '../lib/train/tf.ts';
+import { tf, type Tensor } from '../lib/train/tf.ts';
 import { initBackend } from '../lib/train/backend.ts';
 import { Mlp, mlpLayout, type Batch } from '../lib/train/mlp.ts';
 import { flatOptimizer } from '../lib/train/optim.ts';
@@ -21,8 +21,8 @@ function batch(seed = 1): Batch {
 function autodiffGradient(params: Float32Array, hidden: number[], activation: Activation, b: Batch): Float32Array {
   const { layers } = mlpLayout(F, hidden);
   return tf.tidy(() => {
-    const g = tf.grad((theta: tf.Tensor) => {
-      let h: tf.Tensor = tf.tensor2d(b.x, [N, F]);
+    const g = tf.grad((theta: Tensor) => {
+      let h: Tensor = tf.tensor2d(b.x, [N, F]);
       layers.forEach((l, i) => {
         const w = tf.reshape(tf.slice(theta, l.wOffset, l.fanIn * l.fanOut), [l.fanIn, l.fanOut]);
         h = tf.add(tf.matMul(h, w), tf.slice(theta, l.bOffset, l.fanOut));

@@ -4,20 +4,38 @@
  */
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import * as tf from '@tensorflow/tfjs';
+import type * as TF from '@tensorflow/tfjs';
 
-export { tf };
-export type Tensor = tf.Tensor;
-export type Tensor1D = tf.Tensor1D;
-export type Tensor2D = tf.Tensor2D;
-export type Variable = tf.Variable;
-export type Optimizer = tf.Optimizer;
+export type Tensor = TF.Tensor;
+export type Tensor1D = TF.Tensor1D;
+export type Tensor2D = TF.Tensor2D;
+export type Variable = TF.Variable;
+export type Optimizer = TF.Optimizer;
 
 const require = createRequire(import.meta.url);
 
-// Production mode: skips debug checks and silences tfjs's console banners (e.g. the cpu
-// backend's "install tfjs-node" notice on its first use), which would land in CLI output.
-tf.env().set('PROD', true);
+let loaded: typeof TF | undefined;
+
+/**
+ * tfjs itself, loaded on first use: every `caplab` command imports the public API, and most
+ * (data, probe parent, search parent, cluster) never train, so they should not pay tfjs's
+ * start-up (~0.3 s). tfjs's main entry is CommonJS, so `require` gives the same instance the
+ * backends and danfojs load.
+ */
+function load(): typeof TF {
+  if (!loaded) {
+    loaded = require('@tensorflow/tfjs') as typeof TF;
+    // Production mode: skips debug checks and silences tfjs's console banners (e.g. the cpu
+    // backend's "install tfjs-node" notice on its first use), which would land in CLI output.
+    loaded.env().set('PROD', true);
+  }
+  return loaded;
+}
+
+export const tf: typeof TF = new Proxy({} as typeof TF, {
+  get: (_target, key) => Reflect.get(load(), key),
+  has: (_target, key) => Reflect.has(load(), key),
+});
 
 /**
  * Loads `@tensorflow/tfjs-node` (registers the 'tensorflow' backend). It is an optional
