@@ -35,6 +35,9 @@ DIR/trials.jsonl (the experiment folder), so a rerun with --resume runs only wha
 
 kubernetes executor:
   --context NAME --namespace NAME --image IMAGE --parallelism N --cpu Q --memory Q --dry-run
+  --cluster-data /data/NAME   trials read the dataset there on the caplab-data PVC (mounted read-only;
+                      made by a data Job) instead of regenerating synthetic data; its checksum must
+                      equal --data's
 
 Progress goes to stderr. Ctrl-C stops cleanly: running trials end, finished ones stay recorded.`;
 
@@ -63,6 +66,7 @@ export async function run(args: string[]): Promise<number> {
       cpu: { type: 'string' },
       memory: { type: 'string' },
       'dry-run': { type: 'boolean' },
+      'cluster-data': { type: 'string' },
     },
     HELP,
   );
@@ -79,8 +83,10 @@ export async function run(args: string[]): Promise<number> {
   for (const k of ['context', 'namespace', 'image', 'cpu', 'memory'] as const) if (str(k) !== undefined) kubernetes[k] = str(k);
   if (str('parallelism') !== undefined) kubernetes.parallelism = numberOption('parallelism', str('parallelism'), { integer: true, positive: true });
   if (v['dry-run']) kubernetes.dryRun = true;
+  if (str('cluster-data') !== undefined) kubernetes.dataPath = str('cluster-data');
   if (executor !== 'kubernetes' && Object.keys(kubernetes).length > 0) {
-    throw new CaplabError('usage', `--${Object.keys(kubernetes)[0].replace('dryRun', 'dry-run')} applies only to --executor kubernetes.`);
+    const flag = Object.keys(kubernetes)[0].replace('dryRun', 'dry-run').replace('dataPath', 'cluster-data');
+    throw new CaplabError('usage', `--${flag} applies only to --executor kubernetes.`);
   }
 
   const controller = new AbortController();

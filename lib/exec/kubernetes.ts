@@ -10,7 +10,9 @@ import type { Spec, SpecResult, Executor, ExecHooks } from './types.ts';
 import { kubernetesManifests, kubernetesManifestsYaml } from '../cluster/manifests.ts';
 import { buildSearchJob } from '../cluster/search-job.ts';
 import { duration, type Cpu, type Memory } from '../cluster/units.ts';
-import { dropUndefined } from '../cluster/objects/pod.ts';
+import { DATA_PATH, dropUndefined } from '../cluster/objects/pod.ts';
+import { DATA_CLAIM } from '../cluster/objects/pvc.ts';
+import { CaplabError } from '../errors.ts';
 import { loadKube, type KubeOptions } from '../cluster/kube.ts';
 import { submitSearchJob } from '../cluster/jobs.ts';
 import { localProvenance } from '../provenance.ts';
@@ -40,8 +42,14 @@ export interface KubernetesExecutorOptions extends KubeOptions {
   ttlSecondsAfterFinished?: number;
   /** Names the Job (with a hash of the spec ids), so a resubmit finds it. Default `search`. */
   experiment?: string;
-  /** PVC with imported data, mounted read-only at /data. Default none (synthetic data is regenerated). */
+  /** PVC with imported data, mounted read-only at /data. Default none, or `caplab-data` with dataPath (synthetic data is regenerated). */
   dataClaim?: string;
+  /**
+   * The search's dataset as the pods see it on the data claim, e.g. `/data/sp500` (made there by a
+   * data Job: `npm run deploy -- --data-job "…"`). runSearch sends trials this path instead of
+   * having pods regenerate synthetic data, and the claim is mounted read-only. Default none.
+   */
+  dataPath?: string;
   /** Print the manifests (YAML) instead of applying them; every spec comes back 'stopped'. Default false. */
   dryRun?: boolean;
   /** Where dry-run YAML goes. Default: stdout. */
@@ -77,11 +85,12 @@ export function createKubernetesExecutor(options: KubernetesExecutorOptions = {}
     cpu: o.cpu,
     memory: o.memory,
     retries: o.retries,
-    dataClaim: o.dataClaim,
+    dataClaim: o.dataClaim ?? (o.dataPath ? DATA_CLAIM : undefined),
     activeDeadline: o.activeDeadlineSeconds ? duration.seconds(o.activeDeadlineSeconds) : undefined,
     ttlAfterFinished: o.ttlSecondsAfterFinished !== undefined ? duration.seconds(o.ttlSecondsAfterFinished) : undefined,
   });
-  // Check the options now (bad --cpu, bad image), not after connecting to a cluster.
+  // Check the options now (bad --cpu, bad image, bad data path), not after connecting to a cluster.
+  if (o.dataPath !== undefined) checkClusterDataPath(o.dataPath);
   buildSearchJob([{ id: 'check', kind: 'noop', payload: {} }], jobOptions());
   return {
     name: 'kubernetes',
@@ -109,6 +118,16 @@ export function createKubernetesExecutor(options: KubernetesExecutorOptions = {}
       return superviseSearchJob({ kube, manifests, specs, hooks, serverVersion, submit, options: o });
     },
   };
+}
+
+/** A dataset path in a pod: absolute, under the data claim's mount, no `..`. */
+export function checkClusterDataPath(path: string): void {
+  const parts = path.split('/');
+  if (!path.startsWith(`${DATA_PATH}/`) || parts.length < 3 || parts.some((p, i) => i > 0 && (p === '..' || p === '.' || p === ''))) {
+    throw new CaplabError('usage', `The cluster data path "${path}" is not a folder under ${DATA_PATH}, where pods mount the data claim.`, {
+      hint: `Pass the dataset's folder as the pods see it, e.g. --cluster-data ${DATA_PATH}/sp500 (what the data Job wrote with --out ${DATA_PATH}/sp500).`,
+    });
+  }
 }
 
 function notRun(spec: Spec, failure: string, reason: string, hooks: ExecHooks): SpecResult {

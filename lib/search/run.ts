@@ -119,6 +119,13 @@ export async function runSearch(options: SearchOptions): Promise<SearchSummary> 
     trials: plan,
   };
   const executor = await resolveExecutor(o, meta);
+  const clusterData = clusterDataPath(o, executor);
+  if (!clusterData && o.dataRef === 'auto' && executor.name === 'kubernetes' && manifest.source.type !== 'synthetic') {
+    // Pods cannot read this machine's folder, and only synthetic data can be regenerated there.
+    throw new CaplabError('usage', `The dataset in ${dataDir} is ${manifest.source.type}, not synthetic: pods on the cluster cannot regenerate it or read it from this machine.`, {
+      hint: 'Make it on the data volume with a data Job (`npm run deploy -- --data-job "data import … --out /data/NAME"`), then pass --cluster-data /data/NAME.',
+    });
+  }
   const previous = latestTrialRecords(
     o.dryRun ? (o.resume ? (await readTrialLines(o.out)).records : []) : await openExperiment(o.out, meta, { resume: o.resume, force: o.force }),
   );
@@ -132,8 +139,10 @@ export async function runSearch(options: SearchOptions): Promise<SearchSummary> 
   const stopper = earlyStop ? createEarlyStopper(maxEpochs, earlyStop) : null;
   if (stopper) for (const r of previous) for (const e of r.epochs ?? []) stopper.record(r.trialId, e.epoch, e.valLoss);
 
-  const useSynthetic = o.dataRef === 'synthetic' || (o.dataRef === 'auto' && executor.name === 'kubernetes' && manifest.source.type === 'synthetic');
-  const dataRef = useSynthetic ? syntheticRef(manifest, dataDir) : { dir: dataDir };
+  const useSynthetic = !clusterData && (o.dataRef === 'synthetic' || (o.dataRef === 'auto' && executor.name === 'kubernetes' && manifest.source.type === 'synthetic'));
+  const dataRef: TrialPayload['data'] = clusterData
+    ? { dir: clusterData, checksum: datasetChecksum(manifest) }
+    : useSynthetic ? syntheticRef(manifest, dataDir) : { dir: dataDir };
   const specs: Array<Spec<TrialPayload>> = todo.map((t) => ({
     id: t.id,
     kind: 'trial',
@@ -217,11 +226,24 @@ async function resolveExecutor(o: SearchOptions, meta: ExperimentMeta): Promise<
   return createExecutor(name, options);
 }
 
+/** kubernetes.dataPath: trials read the dataset from the data claim (their checksum must match the local one). */
+function clusterDataPath(o: SearchOptions, executor: Executor): string | undefined {
+  const path = o.executorOptions?.kubernetes?.dataPath;
+  if (path === undefined || typeof o.executor === 'object') return undefined;
+  if (executor.name !== 'kubernetes') {
+    throw new CaplabError('usage', `A cluster data path (${path}) applies only to the kubernetes executor, not ${executor.name}.`, { hint: 'Drop --cluster-data, or pass --executor kubernetes.' });
+  }
+  if (o.dataRef === 'synthetic') {
+    throw new CaplabError('usage', `dataRef 'synthetic' and a cluster data path (${path}) contradict each other.`, { hint: 'Use one: pods regenerate synthetic data, or read the dataset on the claim.' });
+  }
+  return path;
+}
+
 function syntheticRef(manifest: Manifest, dir: string): TrialPayload['data'] {
   const s = manifest.source as Manifest['source'] & { baseTickers?: number };
   if (s.type !== 'synthetic' || s.seed === undefined) {
     throw new CaplabError('usage', `The dataset in ${dir} is not synthetic, so workers cannot regenerate it.`, {
-      hint: 'Put the data where the workers can read it (e.g. a PVC) and use dataRef "dir".',
+      hint: 'Put the data where the workers can read it (on the cluster: a data Job onto the PVC, then --cluster-data /data/NAME).',
     });
   }
   return { synthetic: { seed: s.seed, tickers: s.baseTickers ?? s.tickers, days: s.days, scale: s.scale ?? 1, checksum: datasetChecksum(manifest) } };

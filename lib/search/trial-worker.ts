@@ -30,8 +30,11 @@ export interface SyntheticDataRef {
 
 export interface TrialPayload {
   config: Partial<ModelConfig>;
-  /** A dataset folder the worker can read, or the synthetic dataset to regenerate. */
-  data: { dir: string } | { synthetic: SyntheticDataRef };
+  /**
+   * A dataset folder the worker can read (with the checksum the search expects: a pod reading a
+   * dataset on a volume checks it is the one the search ran on), or the synthetic dataset to regenerate.
+   */
+  data: { dir: string; checksum?: string } | { synthetic: SyntheticDataRef };
   /** Default 'auto'. */
   backend?: BackendChoice;
 }
@@ -43,13 +46,37 @@ export async function runSpec(spec: Spec, ctx: WorkerContext): Promise<TrainResu
   }
   // Check the config before touching data: a bad one fails fast with the bad-config exit code.
   const config = validateModelConfig(p.config ?? {});
-  const dir = 'dir' in p.data ? p.data.dir : await syntheticData(p.data.synthetic, ctx.scratchDir);
+  const dir = 'dir' in p.data ? await givenData(p.data.dir, p.data.checksum) : await syntheticData(p.data.synthetic, ctx.scratchDir);
   return trainModel(dir, {
     config,
     backend: p.backend ?? 'auto',
     signal: ctx.signal,
     onEpoch: (e) => ctx.report({ epoch: e.epoch, loss: e.loss, valLoss: e.valLoss, seconds: e.seconds }),
   });
+}
+
+/**
+ * A dataset folder from the spec. Paths under /data are on the pod's data claim, which the pod's
+ * CAPLAB_DATA_MOUNT says where to find (/data itself on a cluster; a local folder under the API
+ * double, which rewrites env values but not the JSON of a spec).
+ */
+async function givenData(path: string, checksum: string | undefined): Promise<string> {
+  const mount = process.env.CAPLAB_DATA_MOUNT;
+  const dir = mount && (path === '/data' || path.startsWith('/data/')) ? mount + path.slice('/data'.length) : path;
+  if (checksum === undefined) return dir;
+  const manifest = await readManifest(dir).catch((e) => {
+    throw new CaplabError('bad-config', `No dataset at ${path} in the worker: ${(e as Error).message}`, {
+      hint: 'Make it on the data volume first (a data Job, e.g. `npm run deploy -- --data-job "data import … --out ' + path + '"`), or check the path.',
+      cause: e,
+    });
+  });
+  const got = datasetChecksum(manifest);
+  if (got !== checksum) {
+    throw new CaplabError('bad-config', `The dataset at ${path} (checksum ${got}) differs from the search's local dataset (checksum ${checksum}).`, {
+      hint: 'The worker would train on other data than the search recorded: point the search at the same dataset (same files, same import) as the one on the volume.',
+    });
+  }
+  return dir;
 }
 
 /** Generates the dataset into scratchDir/caplab-data-<hash> once; later trials reuse it. */

@@ -11,6 +11,8 @@ import type { Container, EnvVar, PodTemplate, Volume } from '../types.ts';
 
 export const WORKER_CONTAINER = 'worker';
 export const SCRATCH_PATH = '/scratch';
+/** Where the data claim is mounted in worker pods. */
+export const DATA_PATH = '/data';
 /** The uid of the `node` user in the official Node.js images (k8s/Dockerfile runs as it). */
 export const WORKER_UID = 1000;
 
@@ -83,10 +85,12 @@ export function buildWorkerPodTemplate(options: WorkerPodOptions = {}): PodTempl
   ];
   if (o.dataClaim) {
     volumes.push({ name: 'data', persistentVolumeClaim: { claimName: o.dataClaim, readOnly: o.dataReadOnly } });
-    volumeMounts.push({ name: 'data', mountPath: '/data', readOnly: o.dataReadOnly });
+    volumeMounts.push({ name: 'data', mountPath: DATA_PATH, readOnly: o.dataReadOnly });
   }
   const env: EnvVar[] = [
     { name: 'CAPLAB_SCRATCH', value: SCRATCH_PATH },
+    // Where /data is mounted, for dataset paths that arrive in spec payloads (see trial-worker).
+    ...(o.dataClaim ? [{ name: 'CAPLAB_DATA_MOUNT', value: DATA_PATH }] : []),
     // HOME on the read-only root filesystem would break anything that caches there.
     { name: 'HOME', value: '/tmp' },
     { name: 'CAPLAB_POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
