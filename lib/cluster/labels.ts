@@ -4,6 +4,9 @@
  */
 import { createHash } from 'node:crypto';
 import { CaplabError } from '../errors.ts';
+import { canonicalJson } from '../util/canonical.ts';
+
+export { canonicalJson };
 
 export const CAPLAB_VERSION = '0.1.0';
 
@@ -41,12 +44,6 @@ export function commonLabels(component: string, extra: Record<string, string> = 
 /** sha256 hex of a value's canonical JSON (object keys sorted), so equal content hashes equal. */
 export function contentHash(value: unknown): string {
   return createHash('sha256').update(canonicalJson(value)).digest('hex');
-}
-
-export function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_k, v) =>
-    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v,
-  );
 }
 
 /** Lower-case DNS-1123 label text from any id: "Grid Search #3" → "grid-search-3". */
