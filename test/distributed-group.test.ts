@@ -2,17 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { joinGroup, type Group } from '../lib/distributed/index.ts';
+import { freePort } from '../lib/distributed/local.ts';
+import { FRAME, sendJson } from '../lib/distributed/frames.ts';
 import { isCaplabError } from '../lib/errors.ts';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 async function group(worldSize: number, timeoutMs = 5000): Promise<Group[]> {
   const port = await freePort();
@@ -66,9 +58,7 @@ test('ranks outside the group are refused, and bad ranks are rejected up front',
 test('a rank whose rank 0 goes silent gives up at the timeout instead of hanging', async () => {
   const port = await freePort();
   // A rank 0 stand-in that welcomes the rank and then never answers.
-  const { createServer: server } = await import('node:net');
-  const { sendJson, FRAME } = await import('../lib/distributed/frames.ts');
-  const silent = server((socket) => socket.once('data', () => sendJson(socket, FRAME.welcome, { worldSize: 2 })));
+  const silent = createServer((socket) => socket.once('data', () => sendJson(socket, FRAME.welcome, { worldSize: 2 })));
   await new Promise<void>((r) => silent.listen(port, '127.0.0.1', () => r()));
   try {
     const g = await joinGroup({ rank: 1, worldSize: 2, host: '127.0.0.1', port, timeoutMs: 300 });
