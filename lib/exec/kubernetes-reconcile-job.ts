@@ -45,7 +45,7 @@ export function submitRule(pass: Pass): boolean {
 export function failedJobRule(pass: Pass): void {
   const { o } = pass;
   const failed = jobFailedCondition(o.job);
-  if (!failed) return;
+  if (!failed || openIndexes(pass).length === 0) return;
   const at = (pass.marks.jobFailedAt ??= o.now);
   if (o.now < at + JOB_FAILED_SETTLE_MS) return requeue(pass, at + JOB_FAILED_SETTLE_MS - o.now);
   const failure = failed.reason === 'DeadlineExceeded' ? 'timeout' : 'crash';

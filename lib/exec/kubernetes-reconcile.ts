@@ -18,7 +18,7 @@
  *  8. pods that cannot start fail the rest (kubernetes-reconcile-stuck.ts);
  *  9. pods the API server refuses to create fail the rest after a grace.
  */
-import type { Action, Observed } from './kubernetes-observed.ts';
+import type { Action, Marks, Observed } from './kubernetes-observed.ts';
 import { newPass, openIndexes, push, type Pass } from './kubernetes-reconcile-pass.ts';
 import { judgePods, settleReadLogs, settleVanishedStops } from './kubernetes-reconcile-pods.ts';
 import { cancelRule, createFailedRule, failedJobRule, jobGoneRule, submitRule } from './kubernetes-reconcile-job.ts';
@@ -40,7 +40,8 @@ export function reconcile(o: Observed): Action[] {
 
 /** Appends the marks (when they changed) and one requeue, the soonest any rule asked for. */
 function finish(pass: Pass): Action[] {
-  if (!sameMarks(pass.marks, pass.o.marks)) push(pass, { kind: 'mark', marks: pass.marks });
+  const marks = Object.fromEntries(Object.entries(pass.marks).filter(([, v]) => v !== undefined)) as Marks;
+  if (!sameMarks(marks, pass.o.marks)) push(pass, { kind: 'mark', marks });
   if (pass.requeueMs !== undefined) push(pass, { kind: 'requeue', afterMs: pass.requeueMs });
   return pass.actions;
 }
