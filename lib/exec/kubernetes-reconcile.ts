@@ -50,5 +50,3 @@ function sameMarks(a: object, b: object): boolean {
   const defined = (m: object) => JSON.stringify(Object.entries(m).filter(([, v]) => v !== undefined).sort(([x], [y]) => x.localeCompare(y)));
   return defined(a) === defined(b);
 }
-
-export { parseIndexes } from './kubernetes-reconcile-pass.ts';

@@ -26,7 +26,7 @@ import {
   podEventsRead, podsListed, submitted, type Action, type PodEvents, type State,
 } from './kubernetes-observed.ts';
 
-export { parseIndexes } from './kubernetes-reconcile.ts';
+export { parseIndexes } from './kubernetes-reconcile-pass.ts';
 
 export type TraceEvent =
   | { kind: 'submit'; at: number }
