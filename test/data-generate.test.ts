@@ -182,17 +182,23 @@ test('the synthetic returns carry a weak signal a linear model learns from the t
   });
 });
 
-test('refuses to overwrite an existing output folder unless force is set', async () => {
+test('refuses to overwrite an existing output folder unless force is set, and force replaces only a dataset', async () => {
   await withTmp(async (dir) => {
     const out = join(dir, 'exists');
     await mkdir(out);
     await writeFile(join(out, 'keep.txt'), 'mine');
     await assert.rejects(generateDataset({ ...SMALL, out }), (e) => isCaplabError(e, 'output-exists') && /exists/.test(e.message) && /--force/.test(e.message));
     assert.deepEqual(await readdir(out), ['keep.txt']);
-    await generateDataset({ ...SMALL, out, force: true });
-    assert.ok((await readdir(out)).includes('manifest.json'));
-    assert.ok(!(await readdir(out)).includes('keep.txt'));
-    assert.equal((await readdir(dir)).length, 1, 'no temp folder is left beside the output');
+    // A folder caplab did not make is never replaced, --force or not.
+    await assert.rejects(generateDataset({ ...SMALL, out, force: true }), (e) => isCaplabError(e, 'output-not-ours') && /not a dataset folder caplab made/.test(e.message));
+    assert.deepEqual(await readdir(out), ['keep.txt']);
+    const ds = join(dir, 'ds');
+    const first = await generateDataset({ ...SMALL, out: ds });
+    await generateDataset({ ...SMALL, out: ds, seed: 43, force: true });
+    assert.notDeepEqual((await readdir(ds)).length, 0);
+    const again = JSON.parse(await readFile(join(ds, 'manifest.json'), 'utf8'));
+    assert.notEqual(again.shards[0].x.sha256, first.manifest.shards[0].x.sha256, 'the dataset was replaced');
+    assert.deepEqual((await readdir(dir)).sort(), ['ds', 'exists'], 'no temp folder or lock is left beside the output');
   });
 });
 

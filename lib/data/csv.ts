@@ -5,8 +5,8 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
-import { createInterface } from 'node:readline';
 import { CaplabError } from '../errors.ts';
+import { parseDecimal } from '../util/numbers.ts';
 import { isoDate, parseIsoDate } from './calendar.ts';
 
 export const CSV_COLUMNS = ['date', 'open', 'high', 'low', 'close', 'volume'] as const;
@@ -33,12 +33,46 @@ export function rowWhere(t: RawTicker, i: number): string {
   return `${t.files[t.file[i]]}:${t.line[i]}`;
 }
 
+/**
+ * What to do with a row whose open, high or low is empty (real exports have a few: the common
+ * S&P 500 five-year file has about 11, 8 and 8). 'fill' (the default): open ← close, high ←
+ * max(open, close), low ← min(open, close), so the day keeps its close and the row its place in
+ * the ticker's history. 'skip': leave the row out.
+ */
+export type EmptyOhlPolicy = 'fill' | 'skip';
+export const EMPTY_OHL_POLICIES: readonly EmptyOhlPolicy[] = ['fill', 'skip'];
+
+export interface CsvReadOptions {
+  /** Default 'fill'. */
+  emptyOhl?: EmptyOhlPolicy;
+  /**
+   * Skip (and count) rows with a value out of range (a price ≤ 0 or above 1e9, a high below the
+   * low, an open or close outside the day's range, a negative volume) instead of failing on the
+   * first. Default false. Text that is not a number is always an error.
+   */
+  skipBadRows?: boolean;
+}
+
+/** Prices are taken between these (currency units); outside them a value is not a price. */
+export const PRICE_RANGE = { min: 1e-6, max: 1e9 } as const;
+/** Volumes are taken up to this. */
+export const MAX_VOLUME = 1e15;
+/** Longest line read (a longer one is not a CSV row of this layout). */
+export const MAX_LINE_CHARS = 65_536;
+/** Most rows read over all files: the importer holds every row in memory (~100 bytes each). */
+export const MAX_CSV_ROWS = 20_000_000;
+
 export interface CsvReadResult {
   tickers: Map<string, RawTicker>;
-  /** Empty open/high/low cells filled with the close. */
+  /** Empty open/high/low cells filled (policy 'fill'). */
   filledValues: number;
   /** Rows dropped because close or volume was empty. */
   skippedRows: number;
+  /** Rows dropped because open, high or low was empty (policy 'skip'). */
+  skippedEmptyOhl: number;
+  /** Rows dropped for an out-of-range value (skipBadRows). */
+  skippedBadRows: number;
+  emptyOhl: EmptyOhlPolicy;
   notes: string[];
 }
 
@@ -71,19 +105,65 @@ function bad(code: string, message: string, hint: string): CaplabError {
 }
 
 /** Reads `files` (several files may hold the same ticker's rows); throws on the first bad value. */
-export async function readOhlcvCsv(files: string[]): Promise<CsvReadResult> {
+export async function readOhlcvCsv(files: string[], options: CsvReadOptions = {}): Promise<CsvReadResult> {
   if (files.length === 0) {
     throw bad('csv-none', 'No CSV files given.', 'Pass one or more files, e.g. `caplab data import all_stocks_5yr.csv --out data/sp500`.');
   }
-  const result: CsvReadResult = { tickers: new Map(), filledValues: 0, skippedRows: 0, notes: [] };
+  const emptyOhl = options.emptyOhl ?? 'fill';
+  if (!EMPTY_OHL_POLICIES.includes(emptyOhl)) {
+    throw new CaplabError('bad-option', `emptyOhl must be ${EMPTY_OHL_POLICIES.join(' or ')}, got ${JSON.stringify(emptyOhl)}.`);
+  }
+  const result: CsvReadResult = { tickers: new Map(), filledValues: 0, skippedRows: 0, skippedEmptyOhl: 0, skippedBadRows: 0, emptyOhl, notes: [] };
   const dates = new Map<string, number | null>();
-  for (let i = 0; i < files.length; i++) await readOne(files, i, result, dates);
-  if (result.filledValues > 0) result.notes.push(`${result.filledValues} empty open/high/low values were filled with the day's close.`);
+  const count = { rows: 0 };
+  for (let i = 0; i < files.length; i++) await readOne(files, i, result, dates, options.skipBadRows ?? false, count);
+  if (result.filledValues > 0) result.notes.push(`${result.filledValues} empty open/high/low values were filled from the close (open = close, high/low = the larger/smaller of open and close).`);
+  if (result.skippedEmptyOhl > 0) result.notes.push(`${result.skippedEmptyOhl} rows with an empty open, high or low were skipped.`);
   if (result.skippedRows > 0) result.notes.push(`${result.skippedRows} rows with an empty close or volume were skipped.`);
+  if (result.skippedBadRows > 0) result.notes.push(`${result.skippedBadRows} rows with an out-of-range value were skipped.`);
   return result;
 }
 
-async function readOne(files: string[], fileIndex: number, result: CsvReadResult, dates: Map<string, number | null>): Promise<void> {
+/**
+ * The lines of a file, without line ends; throws when a line grows past MAX_LINE_CHARS instead
+ * of holding an unbounded line in memory (readline would).
+ */
+async function* boundedLines(file: string): AsyncGenerator<string> {
+  let buf = '';
+  let lineNo = 1;
+  for await (const chunk of createReadStream(file, { encoding: 'utf8', highWaterMark: 1 << 16 })) {
+    buf += chunk as string;
+    let at: number;
+    while ((at = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, at);
+      buf = buf.slice(at + 1);
+      lineNo++;
+      yield line.endsWith('\r') ? line.slice(0, -1) : line;
+    }
+    if (buf.length > MAX_LINE_CHARS) {
+      throw bad('csv-row', `${file}:${lineNo}: the line is longer than ${MAX_LINE_CHARS.toLocaleString('en-US')} characters.`, 'This is not a daily OHLCV CSV row; check the file (is it binary, or one huge line?).');
+    }
+  }
+  if (buf.length > 0) yield buf.endsWith('\r') ? buf.slice(0, -1) : buf;
+}
+
+/** Why a row's values do not make sense as a day's prices, or null when they do. */
+function priceProblem(open: number, high: number, low: number, close: number, volume: number): { column: string; message: string } | null {
+  for (const [column, v] of [['open', open], ['high', high], ['low', low], ['close', close]] as const) {
+    if (!(v >= PRICE_RANGE.min && v <= PRICE_RANGE.max)) {
+      return { column, message: `${column} is ${v}; prices must be positive, from ${PRICE_RANGE.min} to ${PRICE_RANGE.max.toExponential()}` };
+    }
+  }
+  if (!(volume >= 0 && volume <= MAX_VOLUME)) return { column: 'volume', message: `volume is ${volume}; volume cannot be negative or above ${MAX_VOLUME.toExponential()}` };
+  if (high < low) return { column: 'high', message: `high ${high} is below low ${low}` };
+  // A tiny tolerance: exports round each price on its own.
+  const eps = 1e-9 * high;
+  if (open < low - eps || open > high + eps) return { column: 'open', message: `open ${open} is outside the day's range [${low}, ${high}]` };
+  if (close < low - eps || close > high + eps) return { column: 'close', message: `close ${close} is outside the day's range [${low}, ${high}]` };
+  return null;
+}
+
+async function readOne(files: string[], fileIndex: number, result: CsvReadResult, dates: Map<string, number | null>, skipBad: boolean, count: { rows: number }): Promise<void> {
   const file = files[fileIndex];
   try {
     const st = await stat(file);
@@ -91,7 +171,7 @@ async function readOne(files: string[], fileIndex: number, result: CsvReadResult
   } catch (e) {
     throw new CaplabError('csv-missing', `Cannot read CSV file ${file}.`, { hint: 'Check the path.', cause: e });
   }
-  const lines = createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity });
+  const lines = boundedLines(file);
   let lineNo = 0;
   let cols: number[] | null = null;
   let nameCol = -1;
@@ -130,46 +210,61 @@ async function readOne(files: string[], fileIndex: number, result: CsvReadResult
     if (date === null) {
       throw bad('csv-date', `${where()}: date "${dateText.trim()}" is not a date in YYYY-MM-DD form.`, 'Write dates as YYYY-MM-DD (e.g. 2013-02-08).');
     }
+    if (++count.rows > MAX_CSV_ROWS) {
+      throw bad('csv-too-big', `${where()}: more than ${MAX_CSV_ROWS.toLocaleString('en-US')} rows; the importer holds every row in memory.`, 'Import fewer tickers or years at a time.');
+    }
     const values: number[] = [];
-    let skip = false;
+    let emptyCore = false;
+    let emptyOhl = false;
     for (let k = 1; k < CSV_COLUMNS.length; k++) {
       const column = CSV_COLUMNS[k];
       const raw = fields[cols[k]];
       const text = raw.includes('"') ? raw.trim().replace(/^"|"$/g, '') : raw.trim();
       if (text === '') {
-        if (column === 'close' || column === 'volume') skip = true;
+        if (column === 'close' || column === 'volume') emptyCore = true;
+        else emptyOhl = true;
         values.push(NaN);
         continue;
       }
-      const v = Number(text);
-      if (!Number.isFinite(v)) {
-        throw bad('csv-value', `${where()}: ${column} "${text}" is not a number.`, `Fix the ${column} value or remove the line.`);
-      }
-      if (v < 0 || (v === 0 && column !== 'volume')) {
-        throw bad('csv-value', `${where()}: ${column} is ${text}; ${column === 'volume' ? 'volume cannot be negative' : 'prices must be positive'}.`,
-          `Fix the ${column} value or remove the line.`);
+      const v = parseDecimal(text);
+      if (v === null) {
+        throw bad('csv-value', `${where()}: ${column} "${text.length > 40 ? text.slice(0, 40) + '…' : text}" is not a number.`, `Write ${column} as a decimal number (e.g. 24.23), or remove the line.`);
       }
       values.push(v);
     }
-    if (skip) {
+    if (emptyCore) {
       result.skippedRows++;
       continue;
     }
-    const [open, high, low, close, volume] = values;
+    if (emptyOhl && result.emptyOhl === 'skip') {
+      result.skippedEmptyOhl++;
+      continue;
+    }
+    let [open, high, low] = values;
+    const [, , , close, volume] = values;
+    if (emptyOhl) {
+      // Filled from the close, in an order that keeps low ≤ open, close ≤ high.
+      if (Number.isNaN(open)) (open = close), result.filledValues++;
+      if (Number.isNaN(high)) (high = Math.max(open, close)), result.filledValues++;
+      if (Number.isNaN(low)) (low = Math.min(open, close)), result.filledValues++;
+    }
+    const problem = priceProblem(open, high, low, close, volume);
+    if (problem) {
+      if (skipBad) {
+        result.skippedBadRows++;
+        continue;
+      }
+      throw bad('csv-value', `${where()}: ${problem.message}.`, `Fix the ${problem.column} value or remove the line (or pass --skip-bad-rows to leave such rows out, counted).`);
+    }
     let t = result.tickers.get(name);
     if (!t) {
       t = { name, date: [], open: [], high: [], low: [], close: [], volume: [], file: [], line: [], files };
       result.tickers.set(name, t);
     }
-    const fill = (v: number) => {
-      if (!Number.isNaN(v)) return v;
-      result.filledValues++;
-      return close;
-    };
     t.date.push(date);
-    t.open.push(fill(open));
-    t.high.push(fill(high));
-    t.low.push(fill(low));
+    t.open.push(open);
+    t.high.push(high);
+    t.low.push(low);
     t.close.push(close);
     t.volume.push(volume);
     t.file.push(fileIndex);

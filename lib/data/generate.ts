@@ -5,7 +5,7 @@ import type { Manifest } from './manifest.ts';
 import { allocSeries, marketFactors, simulateTicker, syntheticDate, type OhlcvSeries } from './market.ts';
 import { FEATURE_NAMES, WARMUP } from './features.ts';
 import { dateSplit } from './split.ts';
-import { writeDataset, type TickerSource } from './writer.ts';
+import { BYTES_PER_ROW, writeDataset, type TickerSource } from './writer.ts';
 import { checkInteger, checkOut, withDefaults } from './options.ts';
 
 export interface GenerateOptions {
@@ -47,6 +47,8 @@ export const GENERATE_DEFAULTS: Required<Pick<GenerateOptions, 'scale' | 'ticker
 
 /** Fewest row days: each split needs at least one day after the embargo. */
 export const MIN_DAYS = 20;
+/** Most tickers: ticker ids are int32 in the shards' meta. */
+export const MAX_TICKERS = 2 ** 31 - 1;
 
 /** Checks the options and works out the sizes; throws CaplabError naming the bad field. */
 export function resolveGenerateOptions(options: GenerateOptions) {
@@ -62,6 +64,11 @@ export function resolveGenerateOptions(options: GenerateOptions) {
   const days = checkInteger('days', o.days, MIN_DAYS, 100_000);
   const seed = checkInteger('seed', o.seed, 0);
   const tickers = Math.round(baseTickers * scale);
+  if (tickers > MAX_TICKERS) {
+    throw new CaplabError('too-big', `scale ${scale} × ${baseTickers} tickers is ${tickers.toExponential(3)} tickers; the limit is ${MAX_TICKERS.toLocaleString('en-US')} (ticker ids are 32-bit).`, {
+      hint: `Use a scale of at most ${Math.floor(MAX_TICKERS / baseTickers).toLocaleString('en-US')}; the disk must hold the rows as well (about ${BYTES_PER_ROW} bytes each).`,
+    });
+  }
   if (tickers < 1) {
     throw new CaplabError('bad-option', `scale ${scale} × ${baseTickers} tickers rounds to no tickers at all.`, {
       hint: `Use a scale of at least ${(0.5 / baseTickers).toPrecision(2)}.`,
@@ -100,6 +107,8 @@ export async function generateDataset(options: GenerateOptions): Promise<Dataset
   const { manifest } = await writeDataset({
     out: o.out,
     force: o.force,
+    rows: o.tickers * o.days,
+    what: 'data generate',
     source,
     split,
     shardTickers: o.shardTickers,

@@ -2,9 +2,10 @@
 import { resolve } from 'node:path';
 import { CaplabError } from '../errors.ts';
 import type { ProgressHook } from '../progress.ts';
-import { exists } from '../util/atomic.ts';
+import { checkOutputTarget } from '../util/atomic.ts';
 import { isoDate } from './calendar.ts';
-import { readOhlcvCsv, rowWhere, sortTicker } from './csv.ts';
+import { readOhlcvCsv, rowWhere, sortTicker, type EmptyOhlPolicy, type RawTicker } from './csv.ts';
+import { isDatasetFolder } from './manifest.ts';
 import { MIN_HISTORY, WARMUP } from './features.ts';
 import { summarize, type DatasetSummary } from './generate.ts';
 import type { OhlcvSeries } from './market.ts';
@@ -22,12 +23,26 @@ export interface ImportOptions {
    * Default false: such a ticker is an error naming it.
    */
   skipShort?: boolean;
+  /**
+   * Rows with an empty open, high or low: 'fill' them from the close (open = close, high/low =
+   * the larger/smaller of open and close) or 'skip' the row. Default 'fill': the day's close, the
+   * value every feature but the day's range depends on, is real. Recorded in the manifest.
+   */
+  emptyOhl?: EmptyOhlPolicy;
+  /** Skip (and count) rows with out-of-range values instead of failing on the first. Default false. */
+  skipBadRows?: boolean;
   /** Tickers per shard group. Default 100. */
   shardTickers?: number;
   onProgress?: ProgressHook;
 }
 
-export const IMPORT_DEFAULTS: Required<Pick<ImportOptions, 'force' | 'skipShort' | 'shardTickers'>> = { force: false, skipShort: false, shardTickers: 100 };
+export const IMPORT_DEFAULTS: Required<Pick<ImportOptions, 'force' | 'skipShort' | 'shardTickers' | 'emptyOhl' | 'skipBadRows'>> = {
+  force: false,
+  skipShort: false,
+  shardTickers: 100,
+  emptyOhl: 'fill',
+  skipBadRows: false,
+};
 
 export interface ImportSummary extends DatasetSummary {
   /** What was filled, skipped or left out while reading. */
@@ -46,14 +61,13 @@ export async function importCsv(files: string[], options: ImportOptions): Promis
   const o = withDefaults(IMPORT_DEFAULTS, options);
   const out = checkOut(o.out);
   const shardTickers = checkInteger('shardTickers', o.shardTickers, 1);
-  if (!o.force && (await exists(out))) {
-    throw new CaplabError('output-exists', `Output folder ${out} already exists.`, { hint: 'Choose another --out folder, or pass --force to replace it.' });
-  }
-  const read = await readOhlcvCsv(files);
+  // The output is checked before any CSV is read: a refusal should not wait for a big file.
+  await checkOutputTarget(out, { force: o.force, isOurs: isDatasetFolder, noun: 'dataset folder' });
+  const read = await readOhlcvCsv(files, { emptyOhl: o.emptyOhl, skipBadRows: o.skipBadRows });
   o.onProgress?.({ kind: 'message', text: `read ${read.tickers.size} tickers from ${files.length} file(s)` });
   const notes = [...read.notes];
   const names = [...read.tickers.keys()].sort();
-  const kept = [];
+  const kept: RawTicker[] = [];
   for (const name of names) {
     const t = sortTicker(read.tickers.get(name)!);
     if (t.date.length < MIN_HISTORY) {
@@ -87,18 +101,35 @@ export async function importCsv(files: string[], options: ImportOptions): Promis
       day: Int32Array.from(t.date, (d) => dayOf.get(d)!),
     };
   });
-  const firstRow = Math.min(...series.map((s) => s.day[WARMUP]));
-  const endRow = Math.max(...series.map((s) => s.day[s.n - 2])) + 1;
+  // reduce, not Math.min(...): a spread of many tickers would overflow the call stack.
+  const firstRow = series.reduce((m, s) => Math.min(m, s.day[WARMUP]), Infinity);
+  const endRow = series.reduce((m, s) => Math.max(m, s.day[s.n - 2]), -Infinity) + 1;
   const split = dateSplit(firstRow, endRow);
   const { manifest } = await writeDataset({
     out,
     force: o.force,
+    what: 'data import',
+    rows: series.reduce((a, s) => a + Math.max(0, s.n - WARMUP - 1), 0),
     shardTickers,
     split,
     onProgress: o.onProgress,
-    source: { count: series.length, days: (i) => series[i], load: (i) => series[i] },
+    source: { count: series.length, days: (i) => series[i], load: (i) => series[i], where: (i, t) => `${kept[i].name} ${rowWhere(kept[i], t)}` },
     manifest: {
-      source: { type: 'csv', tickers: series.length, days: calendar.length, files: files.map((f) => resolve(f)), warmupDays: WARMUP },
+      source: {
+        type: 'csv',
+        tickers: series.length,
+        days: calendar.length,
+        files: files.map((f) => resolve(f)),
+        warmupDays: WARMUP,
+        rowPolicy: {
+          emptyOhl: read.emptyOhl,
+          filledValues: read.filledValues,
+          skippedEmptyOhl: read.skippedEmptyOhl,
+          skippedEmptyClose: read.skippedRows,
+          skipBadRows: o.skipBadRows,
+          skippedBadRows: read.skippedBadRows,
+        },
+      },
       split: {
         firstDate: isoDate(calendar[firstRow]),
         validationStart: isoDate(calendar[split.validationStart]),

@@ -2,7 +2,7 @@
  * The dataset format: a folder with `manifest.json` and float32 `.npy` shards. This file is the
  * contract every stage reads; change `SCHEMA_VERSION` when it changes shape.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CaplabError } from '../errors.ts';
 import { readNpyHeader, sha256File } from './npy.ts';
@@ -55,6 +55,15 @@ export interface Manifest {
     /** Synthetic: base ticker count before scaling, and price days simulated before the first row. */
     baseTickers?: number;
     warmupDays?: number;
+    /** CSV: how rows with empty or out-of-range values were handled, and how many. */
+    rowPolicy?: {
+      emptyOhl: 'fill' | 'skip';
+      filledValues: number;
+      skippedEmptyOhl: number;
+      skippedEmptyClose: number;
+      skipBadRows: boolean;
+      skippedBadRows: number;
+    };
   };
   /** Ticker names by id (CSV imports; synthetic tickers are named SYN00000 + id). */
   tickers?: string[];
@@ -74,14 +83,59 @@ export interface Manifest {
 }
 
 export const MANIFEST_FILE = 'manifest.json';
+/** Largest manifest read: far above any real one (a 200× dataset's is under 1 MB). */
+export const MAX_MANIFEST_BYTES = 64 * 2 ** 20;
+
+/** Whether `dir` holds a caplab dataset manifest (so `--force` may replace it). */
+export async function isDatasetFolder(dir: string): Promise<boolean> {
+  try {
+    const m = JSON.parse(await readFile(join(dir, MANIFEST_FILE), 'utf8')) as Partial<Manifest>;
+    return m.kind === 'caplab-dataset';
+  } catch {
+    return false;
+  }
+}
+
+/** A shard's file name must name a file in the dataset folder itself: no folders, no way out. */
+function checkShardFile(path: string, f: unknown, where: string): void {
+  const file = (f as ShardFile | undefined)?.file;
+  if (typeof file !== 'string' || file === '' || file === '.' || file === '..' || /[/\\\0]/.test(file)) {
+    throw new CaplabError('manifest-invalid', `${path}: ${where} names the file ${JSON.stringify(file)}, which is not a file inside the dataset folder.`, {
+      hint: 'Shard files are plain names in the folder (e.g. train-00000-x.npy); regenerate the dataset.',
+    });
+  }
+}
+
+/** The checks of a manifest's shape that everything reading shards relies on. */
+function checkManifestShape(m: Manifest, path: string): void {
+  const count = (v: unknown) => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+  if (!Array.isArray(m.shards) || !Array.isArray(m.features) || !m.rows || typeof m.rows !== 'object') {
+    throw new CaplabError('manifest-invalid', `${path} lacks its shard list, feature names or row counts.`, { hint: 'Regenerate the dataset.' });
+  }
+  m.shards.forEach((sh, i) => {
+    if (!sh || typeof sh !== 'object' || !SPLITS.includes(sh.split) || !count(sh.rows)) {
+      throw new CaplabError('manifest-invalid', `${path}: shard ${i} has no valid split and row count.`, { hint: 'Regenerate the dataset.' });
+    }
+    checkShardFile(path, sh.x, `shard ${i} x`);
+    checkShardFile(path, sh.y, `shard ${i} y`);
+    if (sh.meta !== undefined) checkShardFile(path, sh.meta, `shard ${i} meta`);
+  });
+}
 
 /** Reads and checks a manifest's shape (not the shard contents: see `verifyDataset`). */
 export async function readManifest(dir: string): Promise<Manifest> {
   const path = join(dir, MANIFEST_FILE);
   let text: string;
   try {
+    const size = (await stat(path)).size;
+    if (size > MAX_MANIFEST_BYTES) {
+      throw new CaplabError('manifest-invalid', `${path} is ${size} bytes, more than a dataset manifest can be (${MAX_MANIFEST_BYTES}).`, {
+        hint: 'This is not a caplab manifest; point at the dataset folder caplab wrote.',
+      });
+    }
     text = await readFile(path, 'utf8');
   } catch (e) {
+    if (e instanceof CaplabError) throw e;
     throw new CaplabError('dataset-missing', `No dataset at ${dir} (cannot read ${path}).`, {
       hint: 'Create one with `caplab data generate --scale 1 --out ' + dir + '`.',
       cause: e,
@@ -93,7 +147,7 @@ export async function readManifest(dir: string): Promise<Manifest> {
   } catch (e) {
     throw new CaplabError('manifest-invalid', `${path} is not valid JSON.`, { hint: 'Regenerate the dataset.', cause: e });
   }
-  if (m.kind !== 'caplab-dataset' || typeof m.schemaVersion !== 'number') {
+  if (!m || typeof m !== 'object' || m.kind !== 'caplab-dataset' || typeof m.schemaVersion !== 'number') {
     throw new CaplabError('manifest-invalid', `${path} is not a caplab dataset manifest.`);
   }
   if (m.schemaVersion !== SCHEMA_VERSION) {
@@ -101,6 +155,7 @@ export async function readManifest(dir: string): Promise<Manifest> {
       hint: 'Regenerate the dataset with this version of caplab.',
     });
   }
+  checkManifestShape(m, path);
   return m;
 }
 

@@ -79,9 +79,22 @@ function elementCount(shape: number[]): number {
   return shape.reduce((a, b) => a * b, 1);
 }
 
+/** Opens a data file for reading; a missing or unreadable one is a CaplabError naming it, not a bare ENOENT. */
+async function openForRead(path: string) {
+  try {
+    return await open(path, 'r');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new CaplabError(code === 'ENOENT' ? 'shard-missing' : 'shard-unreadable', `Shard ${path} ${code === 'ENOENT' ? 'is missing' : `cannot be read (${code})`}.`, {
+      hint: 'The dataset folder is incomplete or damaged: check it with `caplab data info`, and regenerate it.',
+      cause: e,
+    });
+  }
+}
+
 /** Reads just the header of a `.npy` file and checks the file holds all the data it declares. */
 export async function readNpyHeader(path: string): Promise<NpyHeader & { fileBytes: number }> {
-  const fh = await open(path, 'r');
+  const fh = await openForRead(path);
   try {
     const { size } = await fh.stat();
     const head = Buffer.alloc(Math.min(size, 4096));
@@ -115,7 +128,7 @@ export async function readNpyInto(path: string, target: NpyArray, offset = 0): P
   if (offset + n > target.length) {
     throw new CaplabError('npy-size', `${path} holds ${n} values, more than the ${target.length - offset} left in the target.`);
   }
-  const fh = await open(path, 'r');
+  const fh = await openForRead(path);
   try {
     const bytes = new Uint8Array(target.buffer, target.byteOffset + offset * 4, n * 4);
     let done = 0;
@@ -197,7 +210,7 @@ export class NpyWriter {
 
 /** sha256 of a file, streamed. */
 export async function sha256File(path: string): Promise<string> {
-  const fh = await open(path, 'r');
+  const fh = await openForRead(path);
   try {
     const hash = createHash('sha256');
     for await (const chunk of fh.createReadStream()) hash.update(chunk as Buffer);

@@ -5,12 +5,14 @@
  */
 import { join } from 'node:path';
 import { allocNpy, writeNpyBuffer, type NpyBuffer } from './npy.ts';
-import { MANIFEST_FILE, SCHEMA_VERSION, SPLITS, type Manifest, type Shard, type Split, type FeatureStats } from './manifest.ts';
+import { MANIFEST_FILE, SCHEMA_VERSION, SPLITS, isDatasetFolder, type Manifest, type Shard, type Split, type FeatureStats } from './manifest.ts';
 import { FEATURE_COUNT, FEATURE_NAMES, TARGET_NAME, prepareFeatures, writeFeatureRows, featureScratch } from './features.ts';
 import { splitRanges, type DateSplit, type SplitRanges } from './split.ts';
 import type { OhlcvSeries } from './market.ts';
 import type { ProgressHook } from '../progress.ts';
 import { writeDirAtomic, writeFileAtomic } from '../util/atomic.ts';
+import { checkFreeSpace } from '../util/disk.ts';
+import { CaplabError } from '../errors.ts';
 
 /** Where rows come from: ticker ids 0 … count − 1. */
 export interface TickerSource {
@@ -19,7 +21,12 @@ export interface TickerSource {
   days(ticker: number): { day: Int32Array; n: number };
   /** The ticker's full series; may reuse memory between calls. */
   load(ticker: number): OhlcvSeries;
+  /** Where day index `t` of a ticker came from, for errors ("prices.csv:812"). */
+  where?(ticker: number, t: number): string;
 }
+
+/** Bytes a row takes on disk: FEATURE_COUNT float32 features, a float32 target, two int32 meta values. */
+export const BYTES_PER_ROW = FEATURE_COUNT * 4 + 4 + 8;
 
 export interface WriteDatasetOptions {
   out: string;
@@ -28,6 +35,10 @@ export interface WriteDatasetOptions {
   split: DateSplit;
   /** Tickers per shard group. */
   shardTickers: number;
+  /** Rows the dataset will have (an estimate is enough): checked against the free disk space first. */
+  rows?: number;
+  /** What is writing, recorded in the output's lock. Default 'caplab data'. */
+  what?: string;
   /** Everything in the manifest the writer does not fill in itself. */
   manifest: Pick<Manifest, 'source' | 'split' | 'generator' | 'tickers' | 'dates'>;
   onProgress?: ProgressHook;
@@ -102,6 +113,7 @@ async function buildGroup(source: TickerSource, tickers: number[], split: DateSp
       if (to <= from) return;
       const sh = shards[k];
       writeFeatureRows(s, from, to, sh.x.data, sh.y.data, at[k], scratch);
+      checkFinite(source, ticker, s.day, from, to, sh.x.data, sh.y.data, at[k]);
       if (sp === 'train') stats.add(sh.x.data, sh.y.data, at[k], at[k] + to - from);
       const meta = sh.meta.data;
       for (let t = from; t < to; t++) {
@@ -113,6 +125,21 @@ async function buildGroup(source: TickerSource, tickers: number[], split: DateSp
     });
   }
   return shards;
+}
+
+/** Everything that reaches a shard is finite: a row that is not names where it came from. */
+function checkFinite(source: TickerSource, ticker: number, day: Int32Array, from: number, to: number, x: Float32Array, y: Float32Array, at: number): void {
+  for (let t = from; t < to; t++) {
+    const r = at + t - from;
+    let bad = Number.isFinite(y[r]) ? -1 : FEATURE_COUNT;
+    for (let f = 0; f < FEATURE_COUNT && bad < 0; f++) if (!Number.isFinite(x[r * FEATURE_COUNT + f])) bad = f;
+    if (bad < 0) continue;
+    const name = bad === FEATURE_COUNT ? TARGET_NAME : FEATURE_NAMES[bad];
+    const where = source.where?.(ticker, t) ?? `ticker ${ticker}, day ${day[t]}`;
+    throw new CaplabError('data-nonfinite', `${where}: the row's ${name} is not a finite number (${bad === FEATURE_COUNT ? y[r] : x[r * FEATURE_COUNT + bad]}).`, {
+      hint: 'Check the prices on and before that row (and the next day, for the target): a zero, a huge jump or a value out of range.',
+    });
+  }
 }
 
 export interface WrittenDataset {
@@ -128,6 +155,9 @@ export async function writeDataset(options: WriteDatasetOptions): Promise<Writte
     const g: number[] = [];
     for (let t = first; t < Math.min(source.count, first + shardTickers); t++) g.push(t);
     groups.push(g);
+  }
+  if (options.rows !== undefined) {
+    await checkFreeSpace(options.out, options.rows * BYTES_PER_ROW, `The dataset (${options.rows.toLocaleString('en-US')} rows)`);
   }
   const manifest = await writeDirAtomic(
     options.out,
@@ -201,7 +231,13 @@ export async function writeDataset(options: WriteDatasetOptions): Promise<Writte
       await writeFileAtomic(join(tmp, MANIFEST_FILE), JSON.stringify(m, null, 1) + '\n');
       return m;
     },
-    { force: options.force },
+    {
+      force: options.force,
+      isOurs: isDatasetFolder,
+      noun: 'dataset folder',
+      what: options.what ?? 'caplab data',
+      onMessage: (text) => onProgress?.({ kind: 'message', text }),
+    },
   );
   return { path: options.out, manifest };
 }

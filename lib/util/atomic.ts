@@ -1,6 +1,9 @@
-import { mkdtemp, rename, rm, writeFile, open, mkdir, stat } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { statSync } from 'node:fs';
+import { rename, rm, open, mkdir, stat, lstat, readdir } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
 import { CaplabError } from '../errors.ts';
+import { acquireLock } from './lock.ts';
+import { makeTempDir, sweepStaleTempDirs } from './temp-dir.ts';
 
 /** Writes a file so readers see the old content or the new, never a half-written one. */
 export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
@@ -41,48 +44,121 @@ export async function exists(path: string): Promise<boolean> {
 }
 
 export interface AtomicDirOptions {
-  /** Replace an existing folder at `target`. Default false: an existing folder is an error. */
+  /**
+   * Replace an existing folder at `target` — only an empty one or one `isOurs` accepts. Default
+   * false: an existing folder is an error.
+   */
   force?: boolean;
+  /** Whether the folder at `target` is one caplab made (so `force` may replace it). Default: none is. */
+  isOurs?: (target: string) => Promise<boolean>;
+  /** What the folder is, in the messages: "dataset folder". Default "output folder". */
+  noun?: string;
+  /** What is writing, recorded in the lock ("data generate"). */
+  what?: string;
+  /** Told about a stale lock taken over and stale temp folders removed. */
+  onMessage?: (text: string) => void;
+}
+
+/**
+ * Checks what is at `target` before it is (re)written: nothing, or a folder that `force` may
+ * replace. A file, or a folder caplab did not make, is never replaced.
+ */
+export async function checkOutputTarget(target: string, options: AtomicDirOptions = {}): Promise<void> {
+  const noun = options.noun ?? 'output folder';
+  let st;
+  try {
+    st = await lstat(target);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return;
+    if (code === 'ENOTDIR') throw underFile(target, noun, e);
+    throw e;
+  }
+  if (!st.isDirectory()) {
+    throw new CaplabError('output-not-ours', `${target} is a ${st.isSymbolicLink() ? 'symbolic link' : 'file'}, not a ${noun}; caplab will not replace it${options.force ? ', even with --force' : ''}.`, {
+      hint: 'Choose another --out, or move that file away yourself.',
+    });
+  }
+  if (!options.force) {
+    throw new CaplabError('output-exists', `${noun[0].toUpperCase()}${noun.slice(1)} ${target} already exists.`, {
+      hint: 'Choose another --out folder, or pass --force to replace it.',
+    });
+  }
+  const empty = (await readdir(target)).length === 0;
+  if (!empty && !(options.isOurs && (await options.isOurs(target)))) {
+    throw new CaplabError('output-not-ours', `${target} is not a ${noun} caplab made, so --force will not replace it.`, {
+      hint: 'Choose another --out, or remove or rename that folder yourself if you mean to lose what is in it.',
+    });
+  }
+}
+
+/** The error for an output path whose parent is a file (mkdir's ENOTDIR / EEXIST). */
+export function underFile(target: string, noun: string, cause: unknown): CaplabError {
+  let p = resolve(target);
+  let file = p;
+  while (dirname(p) !== p) {
+    p = dirname(p);
+    try {
+      if (!statSync(p).isDirectory()) file = p;
+    } catch {
+      // Missing parts are made by mkdir; only an existing non-folder is in the way.
+    }
+  }
+  return new CaplabError('output-not-ours', `Cannot make the ${noun} ${target}: ${file === resolve(target) ? 'a part of that path' : file} is a file, not a folder.`, {
+    hint: 'Choose an --out whose parent folders are folders.',
+    cause,
+  });
+}
+
+/** mkdir -p that turns "a parent is a file" into a CaplabError. */
+export async function makeParents(target: string, noun: string): Promise<void> {
+  try {
+    await mkdir(dirname(resolve(target)), { recursive: true });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOTDIR' || code === 'EEXIST') throw underFile(target, noun, e);
+    throw e;
+  }
 }
 
 /**
  * Builds a folder in a temporary sibling and renames it into place only when `build` resolves,
- * so a crash or a thrown error leaves no half-written folder at `target`.
+ * so a crash or a thrown error leaves no half-written folder at `target`. One writer at a time:
+ * it holds `target`'s lock while it works, and sweeps temp folders earlier writers left behind.
  */
 export async function writeDirAtomic<T>(
   target: string,
   build: (tmpDir: string) => Promise<T>,
   options: AtomicDirOptions = {},
 ): Promise<T> {
-  if (await exists(target)) {
-    if (!options.force) {
-      throw new CaplabError('output-exists', `Output folder ${target} already exists.`, {
-        hint: 'Choose another --out folder, or pass --force to replace it.',
-      });
-    }
-  }
-  await mkdir(dirname(target), { recursive: true });
-  const tmp = await mkdtemp(join(dirname(target), `.${basename(target)}.tmp-`));
+  const noun = options.noun ?? 'output folder';
+  await checkOutputTarget(target, options);
+  await makeParents(target, noun);
+  const lock = await acquireLock(target, { what: options.what, onMessage: options.onMessage });
   try {
-    const result = await build(tmp);
-    if (await exists(target)) {
-      // Another process finished the same folder while we built ours: without --force, theirs
-      // stands (swapping would leave readers a moment with no folder at all).
-      if (!options.force) {
-        throw new CaplabError('output-exists', `Output folder ${target} appeared while it was being written.`, {
-          hint: 'Another process wrote it first; use that one, or pass --force to replace it.',
-        });
+    for (const s of await sweepStaleTempDirs(target, { lockHeld: true })) options.onMessage?.(`removed stale temp folder ${s.path} (${s.why})`);
+    // Again under the lock: another writer may have finished the same folder meanwhile.
+    await checkOutputTarget(target, options);
+    const tmp = await makeTempDir(target);
+    try {
+      const result = await build(tmp.path);
+      if (await exists(target)) {
+        await checkOutputTarget(target, options);
+        // Swap through a name the sweep recognises, so a crash mid-swap leaves nothing unowned.
+        const old = `${tmp.path}.old`;
+        await rename(target, old);
+        await rename(tmp.path, target);
+        await rm(old, { recursive: true, force: true });
+      } else {
+        await rename(tmp.path, target);
       }
-      const old = `${tmp}.old`;
-      await rename(target, old);
-      await rename(tmp, target);
-      await rm(old, { recursive: true, force: true });
-    } else {
-      await rename(tmp, target);
+      tmp.release();
+      return result;
+    } catch (e) {
+      await tmp.remove();
+      throw e;
     }
-    return result;
-  } catch (e) {
-    await rm(tmp, { recursive: true, force: true });
-    throw e;
+  } finally {
+    lock.release();
   }
 }
