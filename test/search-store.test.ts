@@ -120,7 +120,7 @@ test('ignores a torn last line on read, and a resumed run cuts it before appendi
   assert.equal(after.records.length, 18);
 });
 
-test('resume runs only the trials without a result; failed ones again only with retryFailed', async () => {
+test('resume runs the trials without a result and the failed ones; retryFailed false counts failures as done', async () => {
   const out = join(root, 'resume');
   const failing = (s: Spec<TrialPayload>) => (s.payload.config.batchSize === 64 && s.payload.config.hidden![0] === 128 ? 'crash' : undefined);
   const first = fakeExecutor({ fail: failing, abortAfter: 10 });
@@ -133,13 +133,13 @@ test('resume runs only the trials without a result; failed ones again only with 
   assert.equal(failed.reason, `crash in ${failed.trialId}`);
 
   const second = fakeExecutor();
-  const s2 = await runSearch({ data, out, executor: second, epochs: 1, resume: true });
-  assert.equal(second.ran.length, 8, 'only the cancelled trials ran');
+  const s2 = await runSearch({ data, out, executor: second, epochs: 1, resume: true, retryFailed: false });
+  assert.equal(second.ran.length, 8, 'only the cancelled trials ran: the failure was asked to count as done');
   assert.equal(s2.skipped, 10);
   assert.deepEqual([s2.ok, s2.failed], [17, 1]);
 
   const third = fakeExecutor();
-  const s3 = await runSearch({ data, out, executor: third, epochs: 1, resume: true, retryFailed: true });
+  const s3 = await runSearch({ data, out, executor: third, epochs: 1, resume: true });
   assert.deepEqual(third.ran, [failed.trialId]);
   assert.deepEqual([s3.ok, s3.failed, s3.trials], [18, 0, 18]);
   assert.equal(s3.best?.config.hidden[0], 256, 'best by validation mse (1/hidden in the double)');

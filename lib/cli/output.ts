@@ -1,6 +1,6 @@
 /** Shared CLI output helpers: human lines on stderr, and with --json one JSON object as stdout's last line. */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { CaplabError } from '../errors.ts';
+import { parseNumber, type NumberRule } from '../util/numbers.ts';
 
 export function printResult(json: boolean, result: unknown, human: string): void {
   if (json) process.stdout.write(JSON.stringify(result) + '\n');
@@ -22,15 +22,8 @@ export function parseCommand<T extends NonNullable<ParseArgsConfig['options']>>(
   return parsed;
 }
 
-/** Parses a numeric option; names the flag and the rule when it is wrong. */
-export function numberOption(name: string, raw: string | undefined, rule: { integer?: boolean; min?: number; positive?: boolean } = {}): number | undefined {
+/** Parses a numeric option strictly (decimal, finite, in range); names the flag and the rule when it is wrong. */
+export function numberOption(name: string, raw: string | undefined, rule: NumberRule = {}): number | undefined {
   if (raw === undefined) return undefined;
-  const v = Number(raw);
-  const bad =
-    raw.trim() === '' || !Number.isFinite(v) || (rule.integer && !Number.isInteger(v)) || (rule.positive && v <= 0) || (rule.min !== undefined && v < rule.min);
-  if (bad) {
-    const want = [rule.positive ? 'positive' : '', rule.integer ? 'integer' : 'number', rule.min !== undefined ? `>= ${rule.min}` : ''].filter(Boolean).join(' ');
-    throw new CaplabError('usage', `--${name} must be a ${want}, got "${raw}".`);
-  }
-  return v;
+  return parseNumber(`--${name}`, raw, rule, 'usage');
 }

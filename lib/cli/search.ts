@@ -3,13 +3,17 @@ import {
   CaplabError,
   EXECUTOR_NAMES,
   formatSearchStatus,
+  MAX_TRIALS,
   runSearch,
   terminalBar,
   type ExecutorName,
   type KubernetesExecutorSettings,
   type SearchSummary,
 } from '../index.ts';
+import { availableParallelism } from 'node:os';
 import type { BackendChoice } from '../train/types.ts';
+
+const BACKENDS = ['auto', 'node', 'wasm', 'cpu'];
 import { numberOption, parseCommand, printResult } from './output.ts';
 
 const HELP = `usage: caplab search --data DIR --out DIR [options]
@@ -29,8 +33,11 @@ DIR/trials.jsonl (the experiment folder), so a rerun with --resume runs only wha
   --backend NAME      auto | node | wasm | cpu (default: auto)
   --out DIR           the experiment folder
   --resume            continue the experiment in --out: run only trials without a result
-  --retry-failed      with --resume, run failed trials again too (default: a failure is a result)
-  --force             start the experiment in --out over
+                      (failed trials run again: a failure is not counted as done)
+  --keep-failed       with --resume, count failed trials as done instead (--retry-failed: the default)
+  --force             start the experiment in --out over (only a caplab experiment folder)
+  --no-checksums      skip the sha256 check of the dataset before the search (shards are still
+                      checked for presence and shape; a changed byte goes unnoticed)
   --json              print the summary as one JSON object (last stdout line)
 
 kubernetes executor:
@@ -57,6 +64,8 @@ export async function run(args: string[]): Promise<number> {
       out: { type: 'string' },
       resume: { type: 'boolean' },
       'retry-failed': { type: 'boolean' },
+      'keep-failed': { type: 'boolean' },
+      'no-checksums': { type: 'boolean' },
       force: { type: 'boolean' },
       json: { type: 'boolean' },
       context: { type: 'string' },
@@ -81,12 +90,25 @@ export async function run(args: string[]): Promise<number> {
   }
   const kubernetes: KubernetesExecutorSettings = {};
   for (const k of ['context', 'namespace', 'image', 'cpu', 'memory'] as const) if (str(k) !== undefined) kubernetes[k] = str(k);
-  if (str('parallelism') !== undefined) kubernetes.parallelism = numberOption('parallelism', str('parallelism'), { integer: true, positive: true });
+  if (str('parallelism') !== undefined) kubernetes.parallelism = numberOption('parallelism', str('parallelism'), { integer: true, positive: true, max: 10_000 });
   if (v['dry-run']) kubernetes.dryRun = true;
   if (str('cluster-data') !== undefined) kubernetes.dataPath = str('cluster-data');
   if (executor !== 'kubernetes' && Object.keys(kubernetes).length > 0) {
     const flag = Object.keys(kubernetes)[0].replace('dryRun', 'dry-run').replace('dataPath', 'cluster-data');
     throw new CaplabError('usage', `--${flag} applies only to --executor kubernetes.`);
+  }
+  if (str('workers') !== undefined && executor !== 'pool') {
+    throw new CaplabError('usage', `--workers applies only to --executor pool (${executor === 'kubernetes' ? 'on kubernetes, --parallelism sets the pods at once' : 'sequential runs one trial at a time'}).`);
+  }
+  if (v['retry-failed'] && v['keep-failed']) throw new CaplabError('usage', '--retry-failed and --keep-failed contradict each other.', { hint: 'Pass one (--retry-failed is the default).' });
+  if ((v['retry-failed'] || v['keep-failed']) && !v.resume) {
+    throw new CaplabError('usage', `--${v['retry-failed'] ? 'retry-failed' : 'keep-failed'} applies only with --resume.`);
+  }
+  const backend = str('backend');
+  if (backend !== undefined && !BACKENDS.includes(backend)) throw new CaplabError('usage', `--backend must be one of ${BACKENDS.join(', ')}, got "${backend}".`);
+  const workers = numberOption('workers', str('workers'), { integer: true, positive: true, max: 256 });
+  if (workers !== undefined && workers > availableParallelism()) {
+    process.stderr.write(`search: note: --workers ${workers} is more than this machine's ${availableParallelism()} cores; trials will share cores, each slower\n`);
   }
 
   const controller = new AbortController();
@@ -107,14 +129,18 @@ export async function run(args: string[]): Promise<number> {
       out: str('out')!,
       space: str('space'),
       executor,
-      workers: numberOption('workers', str('workers'), { integer: true, positive: true }),
-      trials: numberOption('trials', str('trials'), { integer: true, positive: true }),
-      seed: numberOption('seed', str('seed'), { integer: true, min: 0 }),
-      epochs: numberOption('epochs', str('epochs'), { integer: true, positive: true }),
+      workers,
+      trials: numberOption('trials', str('trials'), { integer: true, positive: true, max: MAX_TRIALS }),
+      seed: numberOption('seed', str('seed'), { integer: true, min: 0, max: 2 ** 32 - 1 }),
+      epochs: numberOption('epochs', str('epochs'), { integer: true, positive: true, max: 100_000 }),
       earlyStop: Boolean(v['early-stop']),
-      backend: str('backend') as BackendChoice | undefined,
+      backend: backend as BackendChoice | undefined,
       resume: Boolean(v.resume),
-      retryFailed: Boolean(v['retry-failed']),
+      ...(v.resume && (v['retry-failed'] || v['keep-failed']) ? { retryFailed: !v['keep-failed'] } : {}),
+      checksums: !v['no-checksums'],
+      onProgress: (e) => {
+        if (e.kind === 'message') process.stderr.write(`search: ${e.text}\n`);
+      },
       force: Boolean(v.force),
       dryRun: Boolean(v['dry-run']),
       executorOptions: executor === 'kubernetes' ? { kubernetes } : {},

@@ -7,6 +7,9 @@ export {
   checkSearchSpace,
   expandSearchSpace,
   searchSpaceSize,
+  MAX_TRIALS,
+  MAX_SPACE_FILE_BYTES,
+  MAX_SPACE_NODES,
   trialId,
   type SearchSpace,
   type SearchSpaceOptions,
@@ -30,6 +33,7 @@ export {
   latestTrialRecords,
   readSearchResults,
   openExperiment,
+  lockExperiment,
   appendTrialRecord,
   datasetChecksum,
   experimentIdentity,
@@ -37,6 +41,6 @@ export {
   type TrialLines,
   type OpenExperimentOptions,
 } from './store.ts';
-export { runSearch, bestTrial, formatSearchStatus, type SearchOptions, type SearchSummary } from './run.ts';
+export { runSearch, bestTrial, formatSearchStatus, CHECKSUMS_SKIPPED, type SearchOptions, type SearchSummary } from './run.ts';
 export type { TrialPayload, SyntheticDataRef } from './trial-worker.ts';
 export { stableStringify, stableHash } from './stable.ts';

@@ -5,15 +5,15 @@
  * the finished ones.
  */
 import { resolve } from 'node:path';
-import { CaplabError } from '../errors.ts';
-import { readManifest, type Manifest } from '../data/manifest.ts';
+import { CaplabError, isCaplabError } from '../errors.ts';
+import { verifyDataset, type Manifest } from '../data/manifest.ts';
 import { createExecutor, type ExecutorName, type ExecutorOptions } from '../exec/create.ts';
 import type { Executor, Spec, SpecResult } from '../exec/types.ts';
 import type { ProgressHook } from '../progress.ts';
 import type { TrainResult, BackendChoice } from '../train/types.ts';
 import { createEarlyStopper, type EarlyStopOptions, type EarlyStopper } from './asha.ts';
 import { expandSearchSpace, loadSearchSpace, type SearchSpace } from './space.ts';
-import { appendTrialRecord, datasetChecksum, experimentIdentity, latestTrialRecords, openExperiment, readTrialLines, type ExperimentMeta } from './store.ts';
+import { appendTrialRecord, datasetChecksum, experimentIdentity, latestTrialRecords, lockExperiment, openExperiment, readTrialLines, type ExperimentMeta } from './store.ts';
 import type { TrialPayload } from './trial-worker.ts';
 import type { SearchBest, SearchStatus, Trial, TrialEpoch, TrialRecord } from './types.ts';
 
@@ -42,8 +42,16 @@ export interface SearchOptions {
   earlyStop?: boolean | EarlyStopOptions;
   /** Continue the experiment in `out`, running only trials without a result. Default false. */
   resume?: boolean;
-  /** With resume: run failed trials again too. Default false (a failure is a result). */
+  /**
+   * With resume: run failed trials again. Default true: a failure may come from the machine or
+   * the data rather than the config, so it is not counted as done unless asked (false).
+   */
   retryFailed?: boolean;
+  /**
+   * Check every shard's sha256 before any trial runs. Default true; false checks only that the
+   * shards are there with the right shapes, so a changed byte goes unnoticed.
+   */
+  checksums?: boolean;
   /** Start over: replace the experiment in `out`. Default false. */
   force?: boolean;
   /** Training backend in the workers. Default 'auto'. */
@@ -95,19 +103,47 @@ export interface SearchSummary {
 /** Results that are not a trial's outcome: a cancelled trial (Ctrl-C) or a dry run runs again next time. */
 const NOT_RECORDED = new Set(['cancelled', 'dry-run']);
 
-const defaults = { space: 'default', executor: 'sequential', dataRef: 'auto', earlyStop: false, resume: false, retryFailed: false, force: false } as const;
+const defaults = { space: 'default', executor: 'sequential', dataRef: 'auto', earlyStop: false, resume: false, retryFailed: true, force: false, checksums: true } as const;
+
+/** What skipping checksums skips, said whenever it is skipped. */
+export const CHECKSUMS_SKIPPED =
+  'checksums skipped: shards are checked for presence and shape only, so a changed or damaged byte would go unnoticed';
+
+/** The dataset checked as the search needs it; a broken one is a 'data-error' naming what is wrong. */
+async function checkData(dir: string, checksums: boolean): Promise<Manifest> {
+  try {
+    return await verifyDataset(dir, { checksums });
+  } catch (e) {
+    if (!(e instanceof CaplabError)) throw e;
+    throw new CaplabError('data-error', `The dataset ${dir} cannot be used: ${e.message.split('\n')[0]}`, {
+      hint: `Check it with \`caplab data info ${dir}\` and regenerate or re-import it; no trial ran on it.`,
+      cause: e,
+    });
+  }
+}
 
 export async function runSearch(options: SearchOptions): Promise<SearchSummary> {
-  const o = { ...defaults, ...options };
+  const o: Resolved = { ...defaults, ...options };
   if (!o.data) throw new CaplabError('usage', 'runSearch needs `data`, a dataset folder.', { hint: 'Pass --data DIR (create one with `caplab data generate`).' });
   if (!o.out) throw new CaplabError('usage', 'runSearch needs `out`, the experiment folder.', { hint: 'Pass --out DIR, e.g. results/search.' });
 
+  if (o.resume && o.force) {
+    throw new CaplabError('usage', 'resume and force contradict each other: one continues the experiment, the other starts it over.', { hint: 'Pass one of --resume and --force.' });
+  }
+  if (options.retryFailed !== undefined && !o.resume) {
+    throw new CaplabError('usage', 'retryFailed (--retry-failed / --keep-failed) applies only when resuming.', { hint: 'Add --resume, or drop the flag.' });
+  }
+
   // Everything that can be wrong is checked before a trial runs.
   const space = await loadSearchSpace(o.space, { epochs: o.epochs, trials: o.trials, seed: o.seed, preset: o.preset });
+  if (o.seed !== undefined && space.type !== 'random') {
+    throw new CaplabError('usage', `A sampling seed (${o.seed}) applies only to a random space; this one is a grid.`, { hint: 'Drop --seed (model seeds go in the space\'s "seed" parameter), or use a random space.' });
+  }
   const plan = expandSearchSpace(space);
   const dataDir = resolve(o.data);
-  const manifest = await readManifest(dataDir);
-  const earlyStop = o.earlyStop === true ? {} : o.earlyStop === false ? null : o.earlyStop;
+  if (!o.checksums) o.onProgress?.({ kind: 'message', text: CHECKSUMS_SKIPPED });
+  const manifest = await checkData(dataDir, o.checksums);
+  const earlyStop = o.earlyStop === true ? {} : !o.earlyStop ? null : o.earlyStop;
   const meta: ExperimentMeta = {
     schemaVersion: 1,
     kind: 'caplab-experiment',
@@ -126,6 +162,30 @@ export async function runSearch(options: SearchOptions): Promise<SearchSummary> 
       hint: 'Make it on the data volume with a data Job (`npm run deploy -- --data-job "data import … --out /data/NAME"`), then pass --cluster-data /data/NAME.',
     });
   }
+  // One writer per experiment folder, from before it is opened until the last record is written.
+  const lock = o.dryRun ? null : await lockExperiment(o.out, (text) => o.onProgress?.({ kind: 'message', text }));
+  try {
+    return await runLocked(o, { space, plan, dataDir, manifest, meta, executor, clusterData, earlyStop });
+  } finally {
+    lock?.release();
+  }
+}
+
+interface Planned {
+  space: SearchSpace;
+  plan: Trial[];
+  dataDir: string;
+  manifest: Manifest;
+  meta: ExperimentMeta;
+  executor: Executor;
+  clusterData: string | undefined;
+  earlyStop: EarlyStopOptions | null;
+}
+
+type Resolved = SearchOptions & Required<Pick<SearchOptions, 'dataRef' | 'resume' | 'retryFailed' | 'force' | 'checksums'>>;
+
+async function runLocked(o: Resolved, p: Planned): Promise<SearchSummary> {
+  const { plan, dataDir, manifest, meta, executor, clusterData, earlyStop } = p;
   const previous = latestTrialRecords(
     o.dryRun ? (o.resume ? (await readTrialLines(o.out)).records : []) : await openExperiment(o.out, meta, { resume: o.resume, force: o.force }),
   );
@@ -135,7 +195,8 @@ export async function runSearch(options: SearchOptions): Promise<SearchSummary> 
     return !r || (o.retryFailed && r.status === 'failed');
   });
 
-  const maxEpochs = Math.max(1, ...plan.map((t) => t.config.epochs));
+  // reduce, not Math.max(...): a spread of a long plan overflows the call stack.
+  const maxEpochs = plan.reduce((m, t) => Math.max(m, t.config.epochs), 1);
   const stopper = earlyStop ? createEarlyStopper(maxEpochs, earlyStop) : null;
   if (stopper) for (const r of previous) for (const e of r.epochs ?? []) stopper.record(r.trialId, e.epoch, e.valLoss);
 
@@ -156,9 +217,28 @@ export async function runSearch(options: SearchOptions): Promise<SearchSummary> 
   let writeError: unknown;
   const workers = new Set<string>();
   const started = performance.now();
+  // A data error ends the whole search at once: every other trial would fail the same way.
+  const stop = new AbortController();
+  const signal = o.signal ? AbortSignal.any([o.signal, stop.signal]) : stop.signal;
+  let dataError: CaplabError | undefined;
+  let checkedSums = false;
+  const dataBroken = async (): Promise<CaplabError | undefined> => {
+    if (dataError) return dataError;
+    if (clusterData || useSynthetic) return undefined;
+    // Shapes on every failure; the full checksum pass once a run, as it reads all the data.
+    const sums = o.checksums && !checkedSums;
+    checkedSums ||= sums;
+    try {
+      await checkData(dataDir, sums);
+      return undefined;
+    } catch (e) {
+      if (!isCaplabError(e, 'data-error')) throw e;
+      return e;
+    }
+  };
 
   const results = await executor.run(specs, {
-    signal: o.signal,
+    signal,
     onEvent: (event) => {
       if (event.kind === 'started') {
         workers.add(event.worker);
@@ -170,11 +250,25 @@ export async function runSearch(options: SearchOptions): Promise<SearchSummary> 
           return;
         }
         const record = toRecord(byId.get(result.id)!, result, epochs.get(result.id) ?? [], stopper);
+        const failed = result.status === 'failed' && result.failure !== 'oom';
         writes = writes.then(
-          () => appendTrialRecord(o.out, record).then(() => o.onTrial?.(record)),
+          async () => {
+            if (failed) {
+              const broken = await dataBroken();
+              if (broken) {
+                // Not the config's result: left unrecorded, so a resume after the fix runs it.
+                dataError ??= broken;
+                tracker.cancelled(result.id);
+                stop.abort(broken);
+                return;
+              }
+            }
+            await appendTrialRecord(o.out, record);
+            tracker.finished(record);
+            o.onTrial?.(record);
+          },
           (e) => void (writeError ??= e),
         );
-        tracker.finished(record);
       }
     },
     onSpecProgress: (id, data) => {
@@ -188,6 +282,13 @@ export async function runSearch(options: SearchOptions): Promise<SearchSummary> 
     },
   });
   await writes.catch((e) => void (writeError ??= e));
+  if (dataError) {
+    const kept = tracker.records.length;
+    throw new CaplabError('data-error', `The search stopped: ${dataError.message.split('\n')[0]}`, {
+      hint: `Check the data with \`caplab data info ${dataDir}\`, regenerate or re-import it, then rerun with --resume${kept ? ` (the ${kept} trial(s) recorded before it are kept)` : ''}.`,
+      cause: dataError,
+    });
+  }
   if (writeError) {
     throw new CaplabError('store-failed', `Could not record trial results in ${o.out}: ${(writeError as Error).message}`, { cause: writeError });
   }

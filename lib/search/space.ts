@@ -3,7 +3,7 @@
  * model config. Everything is checked before a trial runs: an unknown parameter, an empty range
  * or a grid of zero points is an error naming the field.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { CaplabError } from '../errors.ts';
 import { preset as getPreset } from '../presets.ts';
@@ -54,6 +54,14 @@ export interface SearchSpaceOptions {
 }
 
 const INTEGER_FIELDS = new Set(['hidden', 'batchSize', 'epochs', 'seed']);
+
+/** Most trials one experiment plans: its experiment.json lists them all. A larger grid needs `trials` to take part of it. */
+export const MAX_TRIALS = 10_000;
+/** Largest space file read. */
+export const MAX_SPACE_FILE_BYTES = 1 << 20;
+/** Most values (objects, arrays, scalars, counted again at every alias) a space may expand to, and its deepest nesting. */
+export const MAX_SPACE_NODES = 100_000;
+export const MAX_SPACE_DEPTH = 32;
 const KNOWN_FIELDS = Object.keys(DEFAULT_MODEL_CONFIG);
 
 /**
@@ -115,19 +123,48 @@ export async function loadSearchSpace(ref: string | SearchSpace = 'default', opt
 async function readSpaceFile(path: string): Promise<unknown> {
   let text: string;
   try {
+    const size = (await stat(path)).size;
+    if (size > MAX_SPACE_FILE_BYTES) {
+      throw new CaplabError('bad-space', `Search space file ${path} is ${size.toLocaleString('en-US')} bytes; the limit is ${MAX_SPACE_FILE_BYTES.toLocaleString('en-US')}.`, {
+        hint: 'A space lists a few values per parameter; a file this big is not one (or generates far more trials than a search can run).',
+      });
+    }
     text = await readFile(path, 'utf8');
   } catch (e) {
+    if (e instanceof CaplabError) throw e;
     throw new CaplabError('bad-space', `Cannot read search space file ${path}.`, {
       hint: `Pass a JSON file or one of the presets: ${Object.keys(SEARCH_SPACE_PRESETS).join(', ')}.`,
       cause: e,
     });
   }
   const ext = extname(path).toLowerCase();
-  if (ext === '.yaml' || ext === '.yml') return parseYaml(text, path);
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    throw new CaplabError('bad-space', `${path} is not valid JSON: ${(e as Error).message}`, { cause: e });
+  let value: unknown;
+  if (ext === '.yaml' || ext === '.yml') value = await parseYaml(text, path);
+  else {
+    try {
+      value = JSON.parse(text);
+    } catch (e) {
+      throw new CaplabError('bad-space', `${path} is not valid JSON: ${(e as Error).message}`, { cause: e });
+    }
+  }
+  checkExpansion(value, path);
+  return value;
+}
+
+/**
+ * Walks a parsed space without recursion, counting every value as often as it is reached: YAML
+ * aliases can make a small file stand for a huge tree ("billion laughs").
+ */
+function checkExpansion(value: unknown, where: string): void {
+  const stack: Array<[unknown, number]> = [[value, 0]];
+  let nodes = 0;
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (++nodes > MAX_SPACE_NODES) {
+      throw bad(where, `expands to more than ${MAX_SPACE_NODES.toLocaleString('en-US')} values (aliases count at every use).`, 'List each parameter\'s values plainly; a search space is small.');
+    }
+    if (depth > MAX_SPACE_DEPTH) throw bad(where, `nests deeper than ${MAX_SPACE_DEPTH} levels.`);
+    if (v && typeof v === 'object') for (const child of Object.values(v)) stack.push([child, depth + 1]);
   }
 }
 
@@ -146,7 +183,8 @@ async function parseYaml(text: string, path: string): Promise<unknown> {
     });
   }
   try {
-    return yaml.load(text);
+    // Bounded: few aliases and shallow nesting (checkExpansion bounds the rest).
+    return (yaml.load as (text: string, options: object) => unknown)(text, { maxAliases: 1000, maxDepth: MAX_SPACE_DEPTH, filename: path });
   } catch (e) {
     throw new CaplabError('bad-space', `${path} is not valid YAML: ${(e as Error).message}`, { cause: e });
   }
@@ -154,6 +192,15 @@ async function parseYaml(text: string, path: string): Promise<unknown> {
 
 function bad(where: string, message: string, hint?: string): CaplabError {
   return new CaplabError('bad-space', `${where}: ${message}`, { hint });
+}
+
+function tooBig(where: string, what: string, hint: string): CaplabError {
+  return new CaplabError('too-big', `${where}: ${what}; one experiment runs at most ${MAX_TRIALS.toLocaleString('en-US')} trials.`, { hint });
+}
+
+/** Points of a grid (a float: a product of large lists may pass 2^53 or even overflow to Infinity, still > MAX_TRIALS). */
+function gridSize(space: SearchSpace): number {
+  return Object.values(space.params).reduce<number>((n, d) => n * (d as ValuesDomain).values.length, 1);
 }
 
 /** Checks a space's shape and fields; returns it with `hidden` shorthands normalized. */
@@ -183,6 +230,15 @@ export function checkSearchSpace(space: SearchSpace, where = 'search space'): Se
   } else if (space.trials !== undefined && (!Number.isInteger(space.trials) || space.trials < 1)) {
     throw bad(where, `"trials" must be a positive integer (got ${JSON.stringify(space.trials)}).`);
   }
+  if (space.trials !== undefined && space.trials > MAX_TRIALS) {
+    throw tooBig(where, `"trials" is ${space.trials.toLocaleString('en-US')}`, 'Ask for fewer trials.');
+  }
+  if (space.type === 'grid' && space.trials === undefined) {
+    const size = gridSize({ ...space, params });
+    if (size > MAX_TRIALS) {
+      throw tooBig(where, `the grid has ${size.toLocaleString('en-US')} points`, 'Pass --trials N to run its first N points, use a random space, or list fewer values.');
+    }
+  }
   if (space.seed !== undefined && (!Number.isInteger(space.seed) || space.seed < 0)) {
     throw bad(where, `"seed" must be a non-negative integer (got ${JSON.stringify(space.seed)}).`);
   }
@@ -196,7 +252,14 @@ function checkDomain(type: SearchSpace['type'], key: string, domain: ParamDomain
     if (!Array.isArray(values) || values.length === 0) {
       throw bad(where, `parameter "${key}" has no values, so the space has zero points.`, `Give "${key}" at least one value.`);
     }
-    return { values: values.map((v) => normalizeValue(key, v)) };
+    // Equal values would only give equal trials: keep the first of each.
+    const seen = new Set<string>();
+    const kept: unknown[] = [];
+    for (const v of values.map((x) => normalizeValue(key, x))) {
+      const h = stableHash(v ?? null);
+      if (!seen.has(h)) seen.add(h), kept.push(v);
+    }
+    return { values: kept };
   }
   if (domain && typeof domain === 'object' && 'min' in domain && 'max' in domain) {
     const r = domain as RangeDomain;
@@ -240,7 +303,7 @@ function applyOverrides(space: SearchSpace, options: SearchSpaceOptions, where: 
 export function searchSpaceSize(space: SearchSpace): number {
   const s = checkSearchSpace(space);
   if (s.type === 'random') return s.trials ?? 0;
-  const full = Object.values(s.params).reduce<number>((n, d) => n * (d as ValuesDomain).values.length, 1);
+  const full = gridSize(s);
   return Math.min(full, s.trials ?? full);
 }
 
@@ -254,7 +317,9 @@ export function expandSearchSpace(space: SearchSpace): Trial[] {
   const partials = s.type === 'grid' ? gridPoints(s) : randomPoints(s);
   const seen = new Set<string>();
   const trials: Trial[] = [];
+  const want = s.trials ?? Infinity;
   for (const p of partials) {
+    if (trials.length >= want) break;
     const partial = { ...s.fixed, ...p } as Partial<ModelConfig>;
     let config: ModelConfig;
     try {
@@ -270,7 +335,7 @@ export function expandSearchSpace(space: SearchSpace): Trial[] {
     seen.add(id);
     trials.push({ id, config });
   }
-  return s.type === 'grid' && s.trials !== undefined ? trials.slice(0, s.trials) : trials;
+  return trials;
 }
 
 /** A trial's id: `t-` and 12 hex digits of the config's hash, the same on every machine and run. */
@@ -278,13 +343,24 @@ export function trialId(config: ModelConfig): string {
   return `t-${stableHash(config)}`;
 }
 
-function gridPoints(space: SearchSpace): Array<Record<string, unknown>> {
-  let points: Array<Record<string, unknown>> = [{}];
-  for (const [key, domain] of Object.entries(space.params)) {
-    const values = (domain as ValuesDomain).values;
-    points = points.flatMap((p) => values.map((v) => ({ ...p, [key]: v })));
+/**
+ * The grid's points in order (the last parameter varies fastest), made one at a time from their
+ * index, so taking the first N of a huge grid costs N points, not the grid.
+ */
+function* gridPoints(space: SearchSpace): Generator<Record<string, unknown>> {
+  const entries = Object.entries(space.params).map(([key, d]) => [key, (d as ValuesDomain).values] as const);
+  const size = gridSize(space);
+  for (let index = 0; index < size; index++) {
+    const p: Record<string, unknown> = {};
+    let rest = index;
+    for (let k = entries.length - 1; k >= 0; k--) {
+      const [key, values] = entries[k];
+      p[key] = values[rest % values.length];
+      rest = Math.floor(rest / values.length);
+    }
+    // Keys in the space's order, as before.
+    yield Object.fromEntries(entries.map(([key]) => [key, p[key]]));
   }
-  return points;
 }
 
 function randomPoints(space: SearchSpace): Array<Record<string, unknown>> {

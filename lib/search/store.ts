@@ -4,11 +4,13 @@
  * single durable write. A torn last line (a crash mid-append) is ignored on read and cut off
  * before the next append, never fatal.
  */
-import { readFile, rm, truncate } from 'node:fs/promises';
+import { lstat, readdir, readFile, rm, stat, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CaplabError } from '../errors.ts';
 import type { Manifest } from '../data/manifest.ts';
 import { appendLineDurable, exists, writeFileAtomic } from '../util/atomic.ts';
+import { makeParents, underFile } from '../util/output-path.ts';
+import { acquireLock, type OutputLock } from '../util/lock.ts';
 import type { EarlyStopOptions } from './asha.ts';
 import type { SearchSpace } from './space.ts';
 import { stableHash, stableStringify } from './stable.ts';
@@ -16,6 +18,16 @@ import type { Trial, TrialRecord } from './types.ts';
 
 export const EXPERIMENT_FILE = 'experiment.json';
 export const TRIALS_FILE = 'trials.jsonl';
+/** Largest experiment.json read (10,000 planned trials take about 4 MB). */
+export const MAX_EXPERIMENT_BYTES = 64 * 2 ** 20;
+
+/**
+ * Takes the experiment folder's lock for one run: a second search (or a --resume, or a --force)
+ * on the same folder is refused while this one runs, and told who holds it.
+ */
+export function lockExperiment(dir: string, onMessage?: (text: string) => void): Promise<OutputLock> {
+  return acquireLock(dir, { what: 'search', onMessage });
+}
 
 export interface ExperimentMeta {
   schemaVersion: 1;
@@ -52,6 +64,8 @@ export async function readExperiment(dir: string): Promise<ExperimentMeta | null
   const path = join(dir, EXPERIMENT_FILE);
   if (!(await exists(path))) return null;
   try {
+    const size = (await stat(path)).size;
+    if (size > MAX_EXPERIMENT_BYTES) throw new Error(`it is ${size} bytes, more than an experiment file can be (${MAX_EXPERIMENT_BYTES})`);
     const meta = JSON.parse(await readFile(path, 'utf8')) as ExperimentMeta;
     if (meta.kind !== 'caplab-experiment') throw new Error('not a caplab experiment');
     return meta;
@@ -121,6 +135,7 @@ export interface OpenExperimentOptions {
  * experiment. Returns the records already there.
  */
 export async function openExperiment(dir: string, meta: ExperimentMeta, options: OpenExperimentOptions = {}): Promise<TrialRecord[]> {
+  await checkExperimentFolder(dir);
   const existing = await readExperiment(dir);
   if (existing && options.force) {
     await rm(join(dir, EXPERIMENT_FILE), { force: true });
@@ -150,6 +165,34 @@ export async function openExperiment(dir: string, meta: ExperimentMeta, options:
   }
   await writeFileAtomic(join(dir, EXPERIMENT_FILE), JSON.stringify(meta, null, 2) + '\n');
   return [];
+}
+
+/**
+ * An experiment goes into a new folder, an empty one, or one that already holds an experiment:
+ * never into a file or a folder of other things (whose files --force must not touch).
+ */
+async function checkExperimentFolder(dir: string): Promise<void> {
+  let st;
+  try {
+    st = await lstat(dir);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOTDIR') throw underFile(dir, 'experiment folder', e);
+    if (code !== 'ENOENT') throw e;
+    await makeParents(dir, 'experiment folder');
+    return;
+  }
+  if (!st.isDirectory()) {
+    throw new CaplabError('output-not-ours', `${dir} is a ${st.isSymbolicLink() ? 'symbolic link' : 'file'}, not an experiment folder; caplab will not write there.`, {
+      hint: 'Choose another --out (a new folder).',
+    });
+  }
+  const entries = (await readdir(dir)).filter((f) => !f.startsWith('.'));
+  if (entries.length > 0 && !entries.includes(EXPERIMENT_FILE) && !entries.includes(TRIALS_FILE)) {
+    throw new CaplabError('output-not-ours', `${dir} holds other files (${entries.slice(0, 3).join(', ')}${entries.length > 3 ? ', …' : ''}) and no experiment, so caplab will not write there, --force or not.`, {
+      hint: 'Choose a new or empty --out folder for the experiment.',
+    });
+  }
 }
 
 /** One finished trial, as one line. */

@@ -1,13 +1,13 @@
-import { statSync } from 'node:fs';
 import { rename, rm, open, mkdir, stat, lstat, readdir } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { CaplabError } from '../errors.ts';
 import { acquireLock } from './lock.ts';
+import { makeParents, underFile } from './output-path.ts';
 import { makeTempDir, sweepStaleTempDirs } from './temp-dir.ts';
 
 /** Writes a file so readers see the old content or the new, never a half-written one. */
 export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
+  await makeParents(path, 'file');
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
   const fh = await open(tmp, 'w');
   try {
@@ -89,35 +89,6 @@ export async function checkOutputTarget(target: string, options: AtomicDirOption
     throw new CaplabError('output-not-ours', `${target} is not a ${noun} caplab made, so --force will not replace it.`, {
       hint: 'Choose another --out, or remove or rename that folder yourself if you mean to lose what is in it.',
     });
-  }
-}
-
-/** The error for an output path whose parent is a file (mkdir's ENOTDIR / EEXIST). */
-export function underFile(target: string, noun: string, cause: unknown): CaplabError {
-  let p = resolve(target);
-  let file = p;
-  while (dirname(p) !== p) {
-    p = dirname(p);
-    try {
-      if (!statSync(p).isDirectory()) file = p;
-    } catch {
-      // Missing parts are made by mkdir; only an existing non-folder is in the way.
-    }
-  }
-  return new CaplabError('output-not-ours', `Cannot make the ${noun} ${target}: ${file === resolve(target) ? 'a part of that path' : file} is a file, not a folder.`, {
-    hint: 'Choose an --out whose parent folders are folders.',
-    cause,
-  });
-}
-
-/** mkdir -p that turns "a parent is a file" into a CaplabError. */
-export async function makeParents(target: string, noun: string): Promise<void> {
-  try {
-    await mkdir(dirname(resolve(target)), { recursive: true });
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOTDIR' || code === 'EEXIST') throw underFile(target, noun, e);
-    throw e;
   }
 }
 

@@ -7,10 +7,10 @@
  * whole and an experiment folder may not exist yet.
  */
 import { closeSync, openSync, readFileSync, renameSync, unlinkSync, writeSync, linkSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { CaplabError } from '../errors.ts';
+import { makeParents } from './output-path.ts';
 
 export interface LockOwner {
   pid: number;
@@ -126,7 +126,7 @@ function removeIfOwned(path: string, owner: LockOwner): void {
  */
 export async function acquireLock(target: string, options: LockOptions = {}): Promise<OutputLock> {
   const path = lockPathFor(target);
-  await mkdir(dirname(path), { recursive: true });
+  await makeParents(target, 'output');
   const me: LockOwner = { pid: process.pid, host: hostname(), start: processStart(process.pid), what: options.what ?? 'caplab', since: new Date().toISOString() };
   let tookOver: LockOwner | undefined;
   for (let attempt = 0; ; attempt++) {
