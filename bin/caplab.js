@@ -8,5 +8,18 @@ process.emitWarning = function (warning, ...rest) {
   if (/Type Stripping|strip-types|typescript/i.test(text)) return;
   return emit.call(process, warning, ...rest);
 };
+// An error thrown outside a command's promise (a callback, a stream) still ends as one caplab line.
+const command = process.argv[2] ?? '';
+const last = async (e) => {
+  try {
+    const { reportError } = await import('../lib/cli/errors.ts');
+    process.exit(reportError(command, e));
+  } catch {
+    process.stderr.write(`caplab ${command}: internal error: ${e?.message ?? e}\n`);
+    process.exit(70);
+  }
+};
+process.on('uncaughtException', last);
+process.on('unhandledRejection', last);
 const { main } = await import('../lib/cli.ts');
 process.exitCode = await main(process.argv.slice(2));

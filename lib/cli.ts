@@ -2,7 +2,7 @@
  * The `caplab` command: a thin dispatcher. Each subcommand lives in lib/cli/<name>.ts and
  * exports `run(args)`; commands use only the public API in lib/index.ts.
  */
-import { CaplabError } from './errors.ts';
+import { reportError } from './cli/errors.ts';
 
 type Command = { summary: string; load: () => Promise<{ run: (args: string[]) => Promise<number> }> };
 
@@ -17,7 +17,7 @@ const COMMANDS: Record<string, Command> = {
 
 function usage(): string {
   const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(8)} ${c.summary}`);
-  return `usage: caplab <command> [options]\n\ncommands:\n${lines.join('\n')}\n\nRun \`caplab <command> --help\` for a command's options.`;
+  return `usage: caplab <command> [options]\n\ncommands:\n${lines.join('\n')}\n\nRun \`caplab <command> --help\` for a command's options.\nExit codes: 0 done, 1 failed (the message says why), 2 usage error, 70 internal error (a bug), 130 interrupted.`;
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -35,16 +35,6 @@ export async function main(argv: string[]): Promise<number> {
     const mod = await command.load();
     return await mod.run(rest);
   } catch (e) {
-    if (e instanceof CaplabError) {
-      console.error(`caplab ${name}: ${e.message}`);
-      return e.code === 'usage' ? 2 : 1;
-    }
-    // node:util parseArgs reports every bad command line (unknown option, missing value,
-    // ambiguous "-1GiB") as a TypeError with an ERR_PARSE_ARGS_* code: a usage error, not a crash.
-    if (e instanceof TypeError && String((e as NodeJS.ErrnoException).code).startsWith('ERR_PARSE_ARGS')) {
-      console.error(`caplab ${name}: ${e.message}\n  → Run \`caplab ${name} --help\` for the options.`);
-      return 2;
-    }
-    throw e;
+    return reportError(name, e);
   }
 }

@@ -1,6 +1,6 @@
 /** `caplab train`: trains the return model on a dataset folder and reports metrics beside naive baselines. */
 import { CaplabError } from '../errors.ts';
-import { localProvenance, terminalBar, trainModel, type BackendChoice, type MetricsWithBaselines, type ModelConfig, type ProgressEvent, type TrainResult } from '../index.ts';
+import { CHECKSUMS_SKIPPED, localProvenance, terminalBar, trainModel, validateModelConfig, verifyDataset, type BackendChoice, type MetricsWithBaselines, type ModelConfig, type ProgressEvent, type TrainResult } from '../index.ts';
 import { numberOption, parseCommand, printResult } from './output.ts';
 
 const HELP = `usage: caplab train --data DIR [options] [--json]
@@ -17,6 +17,8 @@ const HELP = `usage: caplab train --data DIR [options] [--json]
   --backend B         auto | node | wasm | cpu (default auto: tfjs-node if installed, else wasm)
   --streamed          read train shards from disk one at a time (for data larger than memory)
   --max-steps N       cap gradient steps per epoch
+  --no-checksums      skip the sha256 check of the dataset before training (shards are still
+                      checked for presence and shape; a changed byte goes unnoticed)
   --json              stdout's last line is one JSON object (the full result)
 
 Progress goes to stderr. Ctrl-C stops after the current epoch and reports the best epoch so far.`;
@@ -34,13 +36,16 @@ const OPTIONS = {
   backend: { type: 'string' },
   streamed: { type: 'boolean' },
   'max-steps': { type: 'string' },
+  'no-checksums': { type: 'boolean' },
   json: { type: 'boolean' },
 } as const;
+
+const BACKENDS = ['auto', 'node', 'wasm', 'cpu'];
 
 function parseHidden(raw: string | undefined): number[] | undefined {
   if (raw === undefined) return undefined;
   const parts = raw.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
-  const sizes = parts.map(Number);
+  const sizes = parts.map((p) => (/^\d{1,6}$/.test(p) ? Number(p) : NaN));
   if (sizes.some((n) => !Number.isInteger(n) || n < 1)) {
     throw new CaplabError('usage', `--hidden must be comma-separated positive integers like 64,32, got "${raw}".`);
   }
@@ -88,8 +93,20 @@ export async function run(args: string[]): Promise<number> {
     activation: v.activation as ModelConfig['activation'] | undefined,
     dropout: numberOption('dropout', v.dropout, { min: 0 }),
     optimizer: v.optimizer as ModelConfig['optimizer'] | undefined,
-    seed: numberOption('seed', v.seed, { integer: true, min: 0 }),
+    seed: numberOption('seed', v.seed, { integer: true, min: 0, max: 2 ** 32 - 1 }),
   };
+  // Flags are checked as flags: a bad value is a usage error naming it, before any data is read.
+  try {
+    validateModelConfig(Object.fromEntries(Object.entries(config).filter(([, x]) => x !== undefined)));
+  } catch (e) {
+    if (e instanceof CaplabError) throw new CaplabError('usage', e.message.split('\n')[0], { hint: 'See caplab train --help for each flag\'s range.', cause: e });
+    throw e;
+  }
+  if (v.backend !== undefined && !BACKENDS.includes(v.backend)) throw new CaplabError('usage', `--backend must be one of ${BACKENDS.join(', ')}, got "${v.backend}".`);
+  const maxSteps = numberOption('max-steps', v['max-steps'], { integer: true, min: 1 });
+  // The data is checked whole before training: a damaged or missing shard is named here.
+  if (v['no-checksums']) process.stderr.write(`train: ${CHECKSUMS_SKIPPED}\n`);
+  await verifyDataset(v.data, { checksums: !v['no-checksums'] });
   const bar = terminalBar('train');
   let epochs = 0;
   const onProgress = (e: ProgressEvent) => {
@@ -111,7 +128,7 @@ export async function run(args: string[]): Promise<number> {
       config,
       backend: v.backend as BackendChoice | undefined,
       streamed: v.streamed ?? false,
-      maxSteps: numberOption('max-steps', v['max-steps'], { integer: true, min: 1 }),
+      maxSteps,
       onProgress,
       signal: controller.signal,
     });

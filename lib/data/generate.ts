@@ -5,7 +5,8 @@ import type { Manifest } from './manifest.ts';
 import { allocSeries, marketFactors, simulateTicker, syntheticDate, type OhlcvSeries } from './market.ts';
 import { FEATURE_NAMES, WARMUP } from './features.ts';
 import { dateSplit } from './split.ts';
-import { BYTES_PER_ROW, writeDataset, type TickerSource } from './writer.ts';
+import { BYTES_PER_ROW, MAX_SHARD_GROUPS, writeDataset, type TickerSource } from './writer.ts';
+import { formatBytes } from '../util/format.ts';
 import { checkInteger, checkOut, withDefaults } from './options.ts';
 
 export interface GenerateOptions {
@@ -75,6 +76,13 @@ export function resolveGenerateOptions(options: GenerateOptions) {
     });
   }
   const shardTickers = o.shardTickers === undefined ? Math.max(1, Math.min(baseTickers, Math.floor(250_000 / days))) : checkInteger('shardTickers', o.shardTickers, 1);
+  const groups = Math.ceil(tickers / shardTickers);
+  if (groups > MAX_SHARD_GROUPS) {
+    const most = MAX_SHARD_GROUPS * shardTickers;
+    throw new CaplabError('too-big', `scale ${scale} × ${baseTickers} tickers is ${tickers.toLocaleString('en-US')} tickers, ${groups.toLocaleString('en-US')} shard groups of ${shardTickers}; the limit is ${MAX_SHARD_GROUPS.toLocaleString('en-US')} groups (${most.toLocaleString('en-US')} tickers).`, {
+      hint: `Use a scale of at most ${Math.floor(most / baseTickers).toLocaleString('en-US')} (about ${formatBytes(most * days * BYTES_PER_ROW)} on disk).`,
+    });
+  }
   return { out, scale, baseTickers, days, seed, tickers, shardTickers, force: Boolean(o.force), onProgress: o.onProgress };
 }
 

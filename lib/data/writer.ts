@@ -25,6 +25,9 @@ export interface TickerSource {
   where?(ticker: number, t: number): string;
 }
 
+/** Most shard groups one dataset has: the manifest lists every shard (3 per group, ~450 bytes each). */
+export const MAX_SHARD_GROUPS = 20_000;
+
 /** Bytes a row takes on disk: FEATURE_COUNT float32 features, a float32 target, two int32 meta values. */
 export const BYTES_PER_ROW = FEATURE_COUNT * 4 + 4 + 8;
 
@@ -150,22 +153,28 @@ export interface WrittenDataset {
 /** Builds the whole dataset in a temp folder and renames it to `out` when complete. */
 export async function writeDataset(options: WriteDatasetOptions): Promise<WrittenDataset> {
   const { source, split, shardTickers, onProgress } = options;
-  const groups: number[][] = [];
-  for (let first = 0; first < source.count; first += shardTickers) {
-    const g: number[] = [];
-    for (let t = first; t < Math.min(source.count, first + shardTickers); t++) g.push(t);
-    groups.push(g);
-  }
   if (options.rows !== undefined) {
     await checkFreeSpace(options.out, options.rows * BYTES_PER_ROW, `The dataset (${options.rows.toLocaleString('en-US')} rows)`);
   }
+  const groupCount = Math.ceil(source.count / shardTickers);
+  if (groupCount > MAX_SHARD_GROUPS) {
+    throw new CaplabError('too-big', `${source.count.toLocaleString('en-US')} tickers at ${shardTickers} per shard make ${groupCount.toLocaleString('en-US')} shard groups; the limit is ${MAX_SHARD_GROUPS.toLocaleString('en-US')} (the manifest lists every shard).`, {
+      hint: 'Write fewer tickers, or more tickers per shard.',
+    });
+  }
+  // Made when written, not all up front: a group list of every ticker can itself be huge.
+  const group = (g: number) => {
+    const ids: number[] = [];
+    for (let t = g * shardTickers; t < Math.min(source.count, (g + 1) * shardTickers); t++) ids.push(t);
+    return ids;
+  };
   const manifest = await writeDirAtomic(
     options.out,
     async (tmp) => {
       const stats = statsAccumulator();
       const scratch = featureScratch();
       const shards: Shard[] = [];
-      const total = groups.length * SPLITS.length;
+      const total = groupCount * SPLITS.length;
       let done = 0;
       let rowsDone = 0;
       let bytesDone = 0;
@@ -187,7 +196,7 @@ export async function writeDataset(options: WriteDatasetOptions): Promise<Writte
             x: { file: `${base}-x.npy`, ...x },
             y: { file: `${base}-y.npy`, ...y },
             meta: { file: `${base}-meta.npy`, ...meta },
-            tickers: { first: groups[g][0], count: groups[g].length },
+            tickers: { first: g * shardTickers, count: Math.min(source.count, (g + 1) * shardTickers) - g * shardTickers },
           });
           done++;
           rowsDone += sh.rows;
@@ -199,8 +208,8 @@ export async function writeDataset(options: WriteDatasetOptions): Promise<Writte
       // thread pool: at most two groups are in memory.
       let pending: Promise<void> | null = null;
       try {
-        for (let g = 0; g < groups.length; g++) {
-          const built = await buildGroup(source, groups[g], split, scratch, stats);
+        for (let g = 0; g < groupCount; g++) {
+          const built = await buildGroup(source, group(g), split, scratch, stats);
           if (pending) await pending;
           pending = writeGroup(g, built);
         }

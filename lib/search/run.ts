@@ -251,6 +251,7 @@ async function runLocked(o: Resolved, p: Planned): Promise<SearchSummary> {
         }
         const record = toRecord(byId.get(result.id)!, result, epochs.get(result.id) ?? [], stopper);
         const failed = result.status === 'failed' && result.failure !== 'oom';
+        tracker.ended(result.id);
         writes = writes.then(
           async () => {
             if (failed) {
@@ -433,6 +434,10 @@ function createTracker(plan: Trial[], recorded: Map<string, TrialRecord>, todo: 
     cancelled(id: string) {
       running.delete(id);
       emit();
+    },
+    /** Off the running list as soon as it ends; counted once its record is stored. */
+    ended(id: string) {
+      running.delete(id);
     },
     finished(record: TrialRecord) {
       running.delete(record.trialId);

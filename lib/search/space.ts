@@ -117,7 +117,8 @@ export async function loadSearchSpace(ref: string | SearchSpace = 'default', opt
     space = (await readSpaceFile(ref)) as SearchSpace;
     where = ref;
   }
-  return applyOverrides(checkSearchSpace(space, where), options, where);
+  // The size is judged after the overrides: --trials N makes a huge grid usable.
+  return applyOverrides(checkSearchSpace(space, where, { size: false }), options, where);
 }
 
 async function readSpaceFile(path: string): Promise<unknown> {
@@ -204,7 +205,7 @@ function gridSize(space: SearchSpace): number {
 }
 
 /** Checks a space's shape and fields; returns it with `hidden` shorthands normalized. */
-export function checkSearchSpace(space: SearchSpace, where = 'search space'): SearchSpace {
+export function checkSearchSpace(space: SearchSpace, where = 'search space', options: { size?: boolean } = {}): SearchSpace {
   if (!space || typeof space !== 'object') throw bad(where, 'must be an object with "type" and "params".');
   if (space.type !== 'grid' && space.type !== 'random') {
     throw bad(where, `"type" is ${JSON.stringify(space.type)}; it must be "grid" or "random".`);
@@ -233,7 +234,7 @@ export function checkSearchSpace(space: SearchSpace, where = 'search space'): Se
   if (space.trials !== undefined && space.trials > MAX_TRIALS) {
     throw tooBig(where, `"trials" is ${space.trials.toLocaleString('en-US')}`, 'Ask for fewer trials.');
   }
-  if (space.type === 'grid' && space.trials === undefined) {
+  if (space.type === 'grid' && space.trials === undefined && options.size !== false) {
     const size = gridSize({ ...space, params });
     if (size > MAX_TRIALS) {
       throw tooBig(where, `the grid has ${size.toLocaleString('en-US')} points`, 'Pass --trials N to run its first N points, use a random space, or list fewer values.');

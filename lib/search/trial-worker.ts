@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { CaplabError, isCaplabError } from '../errors.ts';
 import { generateDataset } from '../data/generate.ts';
-import { MANIFEST_FILE, readManifest } from '../data/manifest.ts';
+import { MANIFEST_FILE, readManifest, verifyDataset } from '../data/manifest.ts';
 import type { WorkerContext } from '../exec/kinds.ts';
 import type { Spec } from '../exec/types.ts';
 import { trainModel } from '../train/train.ts';
@@ -47,6 +47,9 @@ export async function runSpec(spec: Spec, ctx: WorkerContext): Promise<TrainResu
   // Check the config before touching data: a bad one fails fast with the bad-config exit code.
   const config = validateModelConfig(p.config ?? {});
   const dir = 'dir' in p.data ? await givenData(p.data.dir, p.data.checksum) : await syntheticData(p.data.synthetic, ctx.scratchDir);
+  // Every shard there and whole before training starts: a missing one is named here, not met
+  // half way through an epoch inside the backend. (The search checked the checksums once.)
+  await verifyDataset(dir, { checksums: false });
   return trainModel(dir, {
     config,
     backend: p.backend ?? 'auto',

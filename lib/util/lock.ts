@@ -126,7 +126,7 @@ function removeIfOwned(path: string, owner: LockOwner): void {
  */
 export async function acquireLock(target: string, options: LockOptions = {}): Promise<OutputLock> {
   const path = lockPathFor(target);
-  await makeParents(target, 'output');
+  await makeParents(target, 'output folder');
   const me: LockOwner = { pid: process.pid, host: hostname(), start: processStart(process.pid), what: options.what ?? 'caplab', since: new Date().toISOString() };
   let tookOver: LockOwner | undefined;
   for (let attempt = 0; ; attempt++) {
