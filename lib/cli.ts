@@ -28,7 +28,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   const command = COMMANDS[name];
   if (!command) {
-    console.error(`caplab: unknown command "${name}".\n\n${usage()}`);
+    console.error(`caplab: unknown command "${name}".\n  → Commands: ${Object.keys(COMMANDS).join(', ')}; \`caplab --help\` says what each does.`);
     return 2;
   }
   try {
