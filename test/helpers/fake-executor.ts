@@ -6,7 +6,16 @@ import { localProvenance } from '../../lib/provenance.ts';
 import type { Executor, ExecHooks, Spec, SpecResult } from '../../lib/exec/types.ts';
 import type { TrialPayload } from '../../lib/search/trial-worker.ts';
 
-export function fakeExecutor(options: { fail?: (spec: Spec<TrialPayload>) => string | undefined } = {}): Executor & { ran: string[] } {
+export interface FakeOptions {
+  fail?: (spec: Spec<TrialPayload>) => string | undefined;
+  /**
+   * Awaited after each trial's result is reported, before the next starts (or the search is
+   * aborted): a real trial takes seconds, time enough for the search to handle the last one.
+   */
+  settled?: (id: string) => Promise<void>;
+}
+
+export function fakeExecutor(options: FakeOptions = {}): Executor & { ran: string[] } {
   const ran: string[] = [];
   return {
     name: 'sequential',
@@ -34,6 +43,10 @@ export function fakeExecutor(options: { fail?: (spec: Spec<TrialPayload>) => str
         }
         results.push(result);
         hooks.onEvent?.({ kind: 'finished', result });
+        if (options.settled && hooks.signal && !hooks.signal.aborted) {
+          const signal = hooks.signal;
+          await Promise.race([options.settled(spec.id), new Promise((r) => signal.addEventListener('abort', r, { once: true }))]);
+        }
       }
       return results;
     },
