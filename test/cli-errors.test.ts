@@ -94,6 +94,8 @@ test('the error cases a user can reach end in one caplab line with the right exi
       ['search --seed on a grid', ['search', '--data', 'ds', '--out', 'e', '--seed', '3'], 2, /applies only to a random space/],
       ['search --trials past the limit', ['search', '--data', 'ds', '--out', 'e', '--trials', '1e6'], 2, /--trials must be a positive integer up to 10000, got "1e6"/],
       ['probe with a bad scale list', ['probe', '--scales', '1,x'], 2, /--scales/],
+      ['a value that starts with a dash', ['probe', '--budget', '-5GiB'], 2, /--budget' argument is ambiguous/],
+      ['import with no files', ['data', 'import', '--out', 'imp'], 2, /needs one or more CSV files/],
       ['cluster unknown subcommand', ['cluster', 'explode'], 2, /Unknown cluster command/],
       ['worker with a broken spec', ['worker', '--spec-json', '{nope'], 2, /not valid JSON/],
     ];

@@ -50,6 +50,6 @@ test('caplab train names the bad flag or field', () => {
   assert.equal(hidden.status, 2);
   assert.match(hidden.stderr, /--hidden/);
   const optimizer = caplab('--data', ds.dir, '--optimizer', 'adagrad');
-  assert.equal(optimizer.status, 1);
+  assert.equal(optimizer.status, 2, 'a bad flag value is a usage error');
   assert.match(optimizer.stderr, /"optimizer"/);
 });

@@ -105,6 +105,7 @@ export async function run(args: string[]): Promise<number> {
     const p = parseCommand(rest, IMPORT, HELP, true);
     if (!p) return 0;
     const v = p.values;
+    if (p.positionals.length === 0) throw new CaplabError('usage', 'caplab data import needs one or more CSV files.', { hint: 'e.g. caplab data import all_stocks_5yr.csv --out data/sp500' });
     const emptyOhl = v['empty-ohl'];
     if (emptyOhl !== undefined && emptyOhl !== 'fill' && emptyOhl !== 'skip') {
       throw new CaplabError('usage', `--empty-ohl must be fill or skip, got "${emptyOhl}".`);

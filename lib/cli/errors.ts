@@ -29,7 +29,9 @@ export function describeError(command: string, e: unknown): { text: string; code
   // node:util parseArgs reports every bad command line (unknown option, missing value,
   // ambiguous "-1GiB") as a TypeError with an ERR_PARSE_ARGS_* code: a usage error, not a crash.
   if (err instanceof TypeError && String(err.code).startsWith('ERR_PARSE_ARGS')) {
-    return { text: `${prefix}: ${err.message}\n  → Run \`caplab ${command} --help\` for the options.`, code: EXIT.usage };
+    const [first, ...more] = err.message.split('\n').filter((l) => l.trim() !== '');
+    const hint = more.length ? more.join(' ') : `Run \`caplab ${command} --help\` for the options.`;
+    return { text: `${prefix}: ${first}\n  → ${hint}`, code: EXIT.usage };
   }
   if (err && typeof err.code === 'string' && ERRNO[err.code]) {
     const [what, hint] = ERRNO[err.code];

@@ -1,6 +1,7 @@
 /** `caplab probe`: find where this machine runs out of memory, scale by scale. */
 import { CaplabError } from '../errors.ts';
-import { formatProbeReport, parseBytes, runProbe, terminalBar, type BackendChoice, type ProgressEvent } from '../index.ts';
+import { totalmem } from 'node:os';
+import { formatBytes, formatProbeReport, parseBytes, runProbe, terminalBar, type BackendChoice, type ProgressEvent } from '../index.ts';
 import { numberOption, parseCommand, printResult } from './output.ts';
 
 const HELP = `usage: caplab probe [--scales 1,10,50,200] [--budget SIZE] [--data-root DIR] [--tickers T --days D]
@@ -94,7 +95,12 @@ export async function run(args: string[]): Promise<number> {
       throw e;
     }
   };
-  if (v.budget !== undefined) usage(() => parseBytes(v.budget as string, '--budget'));
+  if (v.budget !== undefined) {
+    const budget = usage(() => parseBytes(v.budget as string, '--budget'));
+    if (budget > totalmem()) {
+      process.stderr.write(`probe: note: --budget ${v.budget} is more than this machine's ${formatBytes(totalmem())} of memory; a child will meet the machine's limit (a real out-of-memory) before the budget\n`);
+    }
+  }
   if (v['pod-memory'] !== undefined) usage(() => parseBytes(v['pod-memory'] as string, '--pod-memory'));
   const report = await runProbe({
     scales: parseScales(v.scales),
@@ -105,7 +111,7 @@ export async function run(args: string[]): Promise<number> {
     seed: numberOption('seed', v.seed, { integer: true, min: 0 }),
     steps: numberOption('steps', v.steps, { integer: true, min: 0 }),
     keepGoing: v['keep-going'] ?? false,
-    heapLimitMiB: numberOption('heap-limit', v['heap-limit'], { integer: true, min: 16 }),
+    heapLimitMiB: numberOption('heap-limit', v['heap-limit'], { integer: true, min: 16, max: 1 << 20 }),
     backend,
     maxPodMemory: v['pod-memory'],
     out: v.out,
