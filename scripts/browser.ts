@@ -11,6 +11,21 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 
+// Functions handed to page.evaluate run in the page; these are the few browser globals they use
+// (declared here, in this module only, so the project's Node typecheck stays free of the DOM).
+interface PageElement {
+  querySelector(selector: string): PageElement | null;
+  closest(selector: string): { classList: { contains(name: string): boolean } } | null;
+  getBoundingClientRect(): { width: number };
+}
+interface RevealApi {
+  isReady(): boolean;
+  getTotalSlides(): number;
+  getIndices(): { h: number; v: number };
+}
+declare const document: { querySelectorAll(selector: string): Iterable<PageElement> & { length: number } };
+declare const window: { Reveal?: RevealApi };
+
 export const CHROMIUM = process.env.CAPLAB_CHROMIUM ?? '/usr/bin/chromium';
 export const CHROMIUM_FLAGS = [
   '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
@@ -133,27 +148,28 @@ export async function checkDeck(browser: Browser, file: string, options: { scree
   const timeout = options.timeoutMs ?? 30_000;
   try {
     await page.goto(pathToFileURL(file).href, { waitUntil: 'load' });
-    await page.waitForFunction(() => (window as unknown as { Reveal?: { isReady(): boolean } }).Reveal?.isReady?.() === true, undefined, { timeout });
-    const total = await page.evaluate(() => (window as unknown as { Reveal: { getTotalSlides(): number } }).Reveal.getTotalSlides());
+    await page.waitForFunction(() => window.Reveal?.isReady?.() === true, undefined, { timeout });
+    const total = await page.evaluate(() => window.Reveal!.getTotalSlides());
     const plots = await page.evaluate(() => document.querySelectorAll('div.js-plotly-plot').length);
     let visited = 1;
-    let drawn = 0;
+    const drawn = new Set<number>();
+    // Plots whose own (innermost) slide is the one showing, and that have a visible svg there.
     const drawnHere = () =>
-      [...document.querySelectorAll('.reveal section.present div.js-plotly-plot')].map((p) => {
+      [...document.querySelectorAll('div.js-plotly-plot')].flatMap((p, i) => {
         const svg = p.querySelector('svg.main-svg');
-        return svg !== null && svg.getBoundingClientRect().width > 0;
+        const shown = p.closest('section')?.classList.contains('present') ?? false;
+        return shown && svg !== null && svg.getBoundingClientRect().width > 0 ? [i] : [];
       });
     for (let i = 0; i < total + 2; i++) {
-      const here = await page.evaluate(drawnHere);
-      drawn += here.filter(Boolean).length;
+      for (const k of await page.evaluate(drawnHere)) drawn.add(k);
       if (i === 0 && options.screenshot) await shoot(page, options.screenshot);
-      const before = await page.evaluate(() => (window as unknown as { Reveal: { getIndices(): { h: number; v: number } } }).Reveal.getIndices());
+      const before = await page.evaluate(() => window.Reveal!.getIndices());
       // Space is reveal.js's "next": down through a stack of sub-slides, then right.
       await page.keyboard.press('Space');
       const moved = await page
         .waitForFunction(
           (b) => {
-            const now = (window as unknown as { Reveal: { getIndices(): { h: number; v: number } } }).Reveal.getIndices();
+            const now = window.Reveal!.getIndices();
             return now.h !== b.h || now.v !== b.v;
           },
           before,
@@ -163,7 +179,7 @@ export async function checkDeck(browser: Browser, file: string, options: { scree
       if (!moved) break;
       visited++;
     }
-    return { file, visited, total, plots, drawnOnTheirSlide: drawn, consoleErrors: seen.errors, blocked: seen.blocked(), ...(options.screenshot ? { screenshot: options.screenshot } : {}) };
+    return { file, visited, total, plots, drawnOnTheirSlide: drawn.size, consoleErrors: seen.errors, blocked: seen.blocked(), ...(options.screenshot ? { screenshot: options.screenshot } : {}) };
   } finally {
     await page.close();
   }

@@ -76,7 +76,7 @@ export function comparisonTables(c: Comparison): CompareTable[] {
               way: w.way,
               scale: `${w.scale}×`,
               'rows/s': Math.round(w.rowsPerSecond ?? 0),
-              seconds: fixed(w.seconds),
+              seconds: fixed(w.seconds, 2),
               'processes or pods': w.pods ?? 1,
               'peak per process or pod': bytes(w.peakBytes),
               limit: bytes(w.limitBytes),
