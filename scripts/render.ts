@@ -88,6 +88,8 @@ export function defaultSlideType(cells: NotebookJson['cells'], i: number): strin
  */
 export function prepareForRender(nb: NotebookJson): NotebookJson {
   const out = structuredClone(nb);
+  // The page's <title> (nbconvert takes it from here, else from the render copy's file name).
+  out.metadata = { ...(out.metadata as Record<string, unknown>), title: notebookTitle(nb, 'caplab notebook') };
   out.cells.forEach((c, i) => {
     const err = (c.outputs ?? []).find((o) => o.output_type === 'error');
     if (err) {

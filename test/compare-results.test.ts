@@ -113,6 +113,8 @@ test('cost: measured pod-seconds times the pods\' limits and the prices; example
   assert.match(comparisonMarkdown(mine), /Cost at your prices: 1 EUR\/vCPU-hour/);
   assert.throws(() => compareResults([], {}), /Nothing to compare/);
   await assert.rejects(compareStored([runs.seq], { prices: { vcpuHour: -1 } }), /vcpuHour must be a number ≥ 0/);
+  const again = await compareStored([runs.seq], { prices: { vcpuHour: 0.04, gibHour: 0.005, currency: 'USD' } });
+  assert.equal(again.cost.prices.example, true, 'the example prices passed back in are still example prices');
 });
 
 test('projections sit in their own table and their own trace, never in a measurement column', async () => {

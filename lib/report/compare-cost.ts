@@ -55,8 +55,10 @@ export function resolvePrices(p: Partial<Omit<Prices, 'example'>> = {}): Prices 
       throw new CaplabError('usage', `Price ${f} must be a number ≥ 0, got ${v}.`, { hint: `Set prices with ${WHERE_TO_SET_PRICES}.` });
     }
   }
-  const user = p.vcpuHour !== undefined || p.gibHour !== undefined;
-  return { vcpuHour: p.vcpuHour ?? EXAMPLE_PRICES.vcpuHour, gibHour: p.gibHour ?? EXAMPLE_PRICES.gibHour, currency: p.currency ?? EXAMPLE_PRICES.currency, example: !user };
+  const prices = { vcpuHour: p.vcpuHour ?? EXAMPLE_PRICES.vcpuHour, gibHour: p.gibHour ?? EXAMPLE_PRICES.gibHour, currency: p.currency ?? EXAMPLE_PRICES.currency };
+  // The example prices passed back in (notebook 07 starts from them) are still example prices.
+  const example = prices.vcpuHour === EXAMPLE_PRICES.vcpuHour && prices.gibHour === EXAMPLE_PRICES.gibHour && prices.currency === EXAMPLE_PRICES.currency;
+  return { ...prices, example };
 }
 
 function podCost(podSeconds: number, place: RunPlace, prices: Prices): Pick<CostRow, 'vcpuHours' | 'gibHours' | 'cost' | 'note'> {
