@@ -13,6 +13,7 @@ const COMMANDS: Record<string, Command> = {
   search: { summary: 'run a hyperparameter search on an executor', load: () => import('./cli/search.ts') },
   worker: { summary: 'run one spec (used by executors, not by hand)', load: () => import('./cli/worker.ts') },
   cluster: { summary: 'check a Kubernetes cluster for caplab', load: () => import('./cli/cluster.ts') },
+  compare: { summary: 'compare stored results: scale, parallelism, cost', load: () => import('./cli/compare.ts') },
 };
 
 function usage(): string {

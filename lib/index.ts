@@ -8,6 +8,8 @@ export { terminalBar } from './progress.ts';
 export { formatBytes } from './util/format.ts';
 export { dataPath, resultsPath, repoRoot } from './paths.ts';
 export { localProvenance, type Provenance } from './provenance.ts';
+export { examplePath, EXAMPLE_FILES } from './examples.ts';
+export { loadTrainingPlan, checkTrainingPlan, type TrainingPlan } from './train/plan-file.ts';
 export * from './data/index.ts';
 export * from './train/index.ts';
 export * from './memory/index.ts';

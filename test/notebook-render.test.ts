@@ -16,3 +16,37 @@ test('rendering drops scripts and stylesheets that would load from disk or the n
   assert.match(clean, /window\.inline = 1/);
   assert.doesNotMatch(clean, /mathjax/i);
 });
+
+test('a failed cell gets a red marker and a banner line naming it; cells without a slide type get the default', async () => {
+  const { prepareForRender, notebookErrors, bannerHtml } = await import('../scripts/render.ts');
+  const nb = {
+    metadata: {},
+    cells: [
+      { cell_type: 'markdown', metadata: {}, source: '# Title\ntext' },
+      { cell_type: 'markdown', metadata: {}, source: 'Only words, for the speaker.' },
+      { cell_type: 'code', metadata: {}, source: 'a()', outputs: [{ output_type: 'error', ename: 'ReferenceError', evalue: 'a is not defined', traceback: [] }] },
+      { cell_type: 'code', metadata: {}, source: 'b()', outputs: [] },
+      { cell_type: 'code', metadata: { slideshow: { slide_type: 'skip' } }, source: 'c()', outputs: [] },
+    ],
+  };
+  const errors = notebookErrors(nb);
+  assert.deepEqual(errors, [{ cell: 3, ename: 'ReferenceError', evalue: 'a is not defined' }]);
+  const out = prepareForRender(nb);
+  assert.deepEqual(out.cells.map((c) => (c.metadata!.slideshow as { slide_type: string }).slide_type), ['slide', 'notes', '-', 'subslide', 'skip']);
+  assert.match(JSON.stringify(out.cells[2].outputs![0]), /caplab-cell-failed.*This cell failed: ReferenceError: a is not defined/);
+  assert.equal(nb.cells[2].outputs!.length, 1, 'the executed notebook itself is left as it ran');
+  const banner = bannerHtml({ at: '2026-12-02T10:00:00.000Z', preset: 'tiny', host: 'h', cores: 2, memoryBytes: 2 ** 33, cluster: 'none' }, errors);
+  assert.match(banner, /id="caplab-failed" role="alert">✖ 1 cell failed: <a href="#caplab-failed-3">cell 3: ReferenceError: a is not defined/);
+  assert.match(banner, /Ran 2026-12-02 10:00:00 UTC · preset <b>tiny<\/b> · machine h \(2 cores, 8\.0 GiB\) · cluster: none/);
+});
+
+test('a deck gets reveal.js inlined from npm in place of its links and placeholder, and loads nothing from outside', async () => {
+  const { inlineReveal, REVEAL_PREFIX, REVEAL_THEME, REVEAL_SCRIPTS_MARK } = await import('../scripts/render.ts');
+  const deck = `<html><head><link rel="stylesheet" href="${REVEAL_PREFIX}/dist/reveal.css"><link rel="stylesheet" href="${REVEAL_PREFIX}/dist/theme/${REVEAL_THEME}.css" id="theme"></head><body><div class="reveal"><div class="slides"></div></div>${REVEAL_SCRIPTS_MARK}</body></html>`;
+  const out = inlineReveal(deck);
+  assert.doesNotMatch(out, new RegExp(`href="${REVEAL_PREFIX}`));
+  assert.match(out, /Reveal\.initialize\(/);
+  assert.deepEqual(externalLoads(out), []);
+  assert.doesNotMatch(out, /@import url\(["']?https?:/, 'the theme pulls no web fonts');
+  assert.throws(() => inlineReveal('<html></html>'), /no reveal\.js script placeholder/);
+});
