@@ -2,17 +2,29 @@
  * `caplab worker`: runs ONE spec and prints its result as the last stdout line. Every executor
  * runs this same entry point — a local child process, or a pod of an Indexed Job — so a local and
  * a cloud run differ only in where it ran.
+ *
+ * This is the program's entry for specs, so the registry of spec kinds lives here and nowhere
+ * below: executors run any kind without knowing one. It loads only the module a spec's kind
+ * names, not the public API (that would load the Kubernetes client and every workload into each
+ * worker, and into the memory the probe measures).
  */
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CaplabError, EXIT_BAD_CONFIG, isCaplabError } from '../errors.ts';
 import { localProvenance, type Provenance } from '../provenance.ts';
-import { SPEC_KINDS, type WorkerContext } from '../exec/kinds.ts';
-import { formatProgressLine, formatResultLine, resultFileName, type WorkerResultLine } from '../exec/worker-protocol.ts';
-import type { Spec } from '../exec/types.ts';
+import { formatProgressLine, formatResultLine, resultFileName, type WorkerResultLine } from '../spec/protocol.ts';
+import type { Spec, SpecRunner, WorkerContext } from '../spec/types.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
 import { parseCommand, numberOption } from './output.ts';
+
+/** Spec kind → the module that runs it (each exports `runSpec`); loaded on demand. */
+const SPEC_KINDS: Record<string, () => Promise<{ runSpec: SpecRunner<never> }>> = {
+  trial: () => import('../search/trial-worker.ts'),
+  probe: () => import('../memory/probe-worker.ts'),
+  rank: () => import('../distributed/rank-worker.ts'),
+  noop: () => import('../exec/noop-worker.ts'),
+};
 
 const HELP = `usage: caplab worker (--spec-json JSON | --spec-file F | --specs-file F [--index N]) [--result-dir DIR]
 
@@ -144,7 +156,8 @@ export async function runWorkerSpec(spec: Spec): Promise<WorkerResultLine> {
       });
     }
     const mod = await load();
-    const result = await mod.runSpec(spec, ctx);
+    // The module checks its payload (it came from JSON), so the registry hands it the spec as read.
+    const result = await (mod.runSpec as SpecRunner)(spec, ctx);
     outcome = controller.signal.aborted
       ? { status: 'stopped', failure: 'cancelled', reason: `stopped by ${stoppedBy}`, result }
       : { status: 'ok', result };

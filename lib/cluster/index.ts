@@ -31,5 +31,4 @@ export * from './check.ts';
 export { apiStatus, type ApiStatus } from './api-error.ts';
 export { podTrialState, podIndex, type PodTrialState } from './pod-state.ts';
 export { submitSearchJob, cancelSearchJob, type SubmitResult } from './jobs.ts';
-export { createKubernetesExecutor, kubernetesExecutorDefaults, type KubernetesExecutorOptions } from '../exec/kubernetes.ts';
 export * from './capacity.ts';

@@ -5,6 +5,7 @@
  * "stuck": they would wait forever, so the executor fails them fast with the message.
  */
 import { EXIT_BAD_CONFIG } from '../errors.ts';
+import type { FailureCode } from '../spec/types.ts';
 import { ANNOTATION } from './labels.ts';
 import { WORKER_CONTAINER } from './objects/pod.ts';
 import type { V1Pod } from './vendor.ts';
@@ -13,7 +14,7 @@ export type PodTrialState =
   | { state: 'pending'; reason?: string; message?: string }
   | { state: 'running'; startedAt?: string }
   | { state: 'succeeded'; startedAt?: string; finishedAt?: string }
-  | { state: 'failed'; failure: string; reason: string; exitCode?: number; startedAt?: string; finishedAt?: string; disrupted: boolean }
+  | { state: 'failed'; failure: FailureCode; reason: string; exitCode?: number; startedAt?: string; finishedAt?: string; disrupted: boolean }
   | { state: 'stuck'; failure: 'image-pull' | 'unschedulable' | 'bad-config'; reason: string; message: string };
 
 const IMAGE_PULL = new Set(['ImagePullBackOff', 'ErrImagePull', 'InvalidImageName', 'ErrImageNeverPull', 'RegistryUnavailable']);

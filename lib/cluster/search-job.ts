@@ -6,7 +6,7 @@
  * same ids with other content is caught instead of silently attaching.
  */
 import { CaplabError } from '../errors.ts';
-import type { Spec } from '../exec/types.ts';
+import type { Spec } from '../spec/types.ts';
 import { ANNOTATION, LABEL, contentHash, labelValue, slug } from './labels.ts';
 import { SPECS_KEY, buildSpecsConfigMap } from './objects/configmap.ts';
 import { MAX_JOB_NAME, buildIndexedJob } from './objects/job.ts';

@@ -3,7 +3,7 @@
  * read are the manifests caplab applies. `caplab cluster manifests --write k8s` regenerates them;
  * test/cluster-templates.test.ts fails when they drift.
  */
-import type { Spec } from '../exec/types.ts';
+import type { Spec } from '../spec/types.ts';
 import { DEFAULT_NAMESPACE, buildNamespace } from './objects/namespace.ts';
 import { buildDataClaim } from './objects/pvc.ts';
 import { buildNodeViewerBinding, buildNodeViewerClusterRole, buildUserRole, buildUserRoleBinding, userRoleRules } from './objects/rbac.ts';

@@ -6,7 +6,7 @@
 import { createServer } from 'node:net';
 import { CaplabError } from '../errors.ts';
 import { runSpecInChild } from '../exec/child.ts';
-import type { Spec, SpecResult } from '../exec/types.ts';
+import type { Spec, SpecResult } from '../spec/types.ts';
 import type { ProgressHook } from '../progress.ts';
 import { validateModelConfig, type ModelConfig } from '../train/config.ts';
 import type { BackendChoice, TrainResult } from '../train/types.ts';

@@ -4,8 +4,8 @@
  * puts the rank in the payload. Reports each epoch, tagged with rank and pid.
  */
 import { CaplabError } from '../errors.ts';
-import type { WorkerContext } from '../exec/kinds.ts';
-import type { Spec } from '../exec/types.ts';
+import type { WorkerContext } from '../spec/types.ts';
+import type { Spec } from '../spec/types.ts';
 import { validateModelConfig, type ModelConfig } from '../train/config.ts';
 import type { BackendChoice } from '../train/types.ts';
 import { trainDataParallel, type DataParallelResult } from './data-parallel.ts';

@@ -9,8 +9,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CaplabError, EXIT_BAD_CONFIG } from '../errors.ts';
 import { localProvenance, type Provenance } from '../provenance.ts';
-import type { ExecHooks, Spec, SpecResult } from './types.ts';
-import { classifyExit, lineSplitter, parseWorkerLine, type WorkerResultLine } from './worker-protocol.ts';
+import type { Spec, SpecResult } from '../spec/types.ts';
+import { classifyExit, lineSplitter, parseWorkerLine, type WorkerResultLine } from '../spec/protocol.ts';
+import type { ExecHooks } from './types.ts';
 
 export interface ChildRunOptions {
   /** Recorded in provenance and passed to the worker as CAPLAB_EXECUTOR. */

@@ -6,7 +6,8 @@
  *   const ex = await createKubernetesExecutor({ image: 'me/caplab:0.1.0', experiment: 'grid' });
  *   const results = await ex.run(specs, { onEvent });
  */
-import type { Spec, SpecResult, Executor, ExecHooks } from './types.ts';
+import type { FailureCode, Spec, SpecResult } from '../spec/types.ts';
+import type { Executor, ExecHooks } from './types.ts';
 import { kubernetesManifests, kubernetesManifestsYaml } from '../cluster/manifests.ts';
 import { buildSearchJob } from '../cluster/search-job.ts';
 import { duration, type Cpu, type Memory } from '../cluster/units.ts';
@@ -130,7 +131,7 @@ export function checkClusterDataPath(path: string): void {
   }
 }
 
-function notRun(spec: Spec, failure: string, reason: string, hooks: ExecHooks): SpecResult {
+function notRun(spec: Spec, failure: FailureCode, reason: string, hooks: ExecHooks): SpecResult {
   const now = new Date().toISOString();
   const result: SpecResult = {
     id: spec.id,

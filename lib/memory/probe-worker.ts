@@ -4,8 +4,8 @@
  * takes. An allocation failure exits with `EXIT_OUT_OF_MEMORY` and a marker line, so the parent
  * can tell "ran out of memory" from "crashed".
  */
-import type { Spec } from '../exec/types.ts';
-import type { WorkerContext } from '../exec/kinds.ts';
+import type { Spec } from '../spec/types.ts';
+import type { WorkerContext } from '../spec/types.ts';
 import { CaplabError } from '../errors.ts';
 import { loadDataset } from '../train/dataset.ts';
 import { initBackend } from '../train/backend.ts';

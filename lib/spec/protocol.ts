@@ -5,7 +5,7 @@
  * lines (library chatter) are ignored.
  */
 import type { Provenance } from '../provenance.ts';
-import type { SpecStatus } from './types.ts';
+import type { FailureCode, SpecStatus } from './types.ts';
 
 export const PROTOCOL_TAG = 'caplab';
 
@@ -20,7 +20,7 @@ export interface WorkerResultLine {
   id: string;
   status: SpecStatus;
   reason?: string;
-  failure?: string;
+  failure?: FailureCode;
   result?: unknown;
   provenance?: Provenance;
   startedAt?: string;
@@ -105,7 +105,7 @@ export interface ExitFacts {
  * Why a worker that printed no result line ended, from its exit code, signal and stderr. A worker
  * that printed a result line is classified by that line instead.
  */
-export function classifyExit(facts: ExitFacts): { status: SpecStatus; failure?: string; reason?: string } {
+export function classifyExit(facts: ExitFacts): { status: SpecStatus; failure?: FailureCode; reason?: string } {
   const stderr = facts.stderr ?? '';
   const lastLine = lastMeaningfulLine(stderr);
   if (/heap out of memory|Allocation failed|Reached heap limit/i.test(stderr)) {

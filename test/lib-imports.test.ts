@@ -1,0 +1,47 @@
+// The layering of lib/: contracts at the bottom, executors knowing no workload, no cycles.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { importCycles, importGraph } from '../scripts/code-shape.ts';
+
+const graph = importGraph('lib');
+
+/** lib/exec/child.ts → 'exec'; lib/cli.ts → 'cli'. */
+function folderOf(file: string): string {
+  const parts = file.split('/');
+  return parts.length > 2 ? parts[1] : parts[1].replace(/\.ts$/, '');
+}
+
+function importsFrom(folder: string): Array<[string, string]> {
+  const out: Array<[string, string]> = [];
+  for (const [file, targets] of graph) if (folderOf(file) === folder) for (const t of targets) out.push([file, t]);
+  return out;
+}
+
+test('no file in lib/ takes part in an import cycle (static, dynamic and type-only imports count)', () => {
+  assert.deepEqual(importCycles(graph), []);
+});
+
+test('the folders of lib/ import each other without a cycle', () => {
+  const folders = new Map<string, string[]>();
+  for (const [file, targets] of graph) {
+    const from = folderOf(file);
+    const to = new Set(folders.get(from) ?? []);
+    for (const t of targets) if (folderOf(t) !== from) to.add(folderOf(t));
+    folders.set(from, [...to]);
+  }
+  assert.deepEqual(importCycles(folders), []);
+});
+
+test('the executors import no workload: nothing from search, memory or distributed', () => {
+  const upward = importsFrom('exec').filter(([, t]) => ['search', 'memory', 'distributed'].includes(folderOf(t)));
+  assert.deepEqual(upward, []);
+});
+
+test('the contracts in lib/spec import nothing but provenance and errors', () => {
+  const allowed = new Set(['spec', 'provenance', 'errors']);
+  assert.deepEqual(importsFrom('spec').filter(([, t]) => !allowed.has(folderOf(t))), []);
+});
+
+test('cluster code never imports the executors back', () => {
+  assert.deepEqual(importsFrom('cluster').filter(([, t]) => folderOf(t) === 'exec'), []);
+});
