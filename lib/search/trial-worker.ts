@@ -39,13 +39,23 @@ export interface TrialPayload {
   backend?: BackendChoice;
 }
 
-export async function runSpec(spec: Spec, ctx: WorkerContext): Promise<TrainResult> {
+export type TrialSpec = Spec<TrialPayload, 'trial'>;
+
+/**
+ * What the worker checks before it touches data: a payload with data and a valid model config.
+ * Throws CaplabError 'bad-config' (the worker's never-retry exit) naming what is wrong.
+ */
+export function checkTrialSpec(spec: Spec): { payload: TrialPayload; config: ModelConfig } {
   const p = spec.payload as TrialPayload;
   if (!p || typeof p !== 'object' || !p.data) {
     throw new CaplabError('bad-config', `Trial spec ${spec.id} needs a payload with "config" and "data".`);
   }
+  return { payload: p, config: validateModelConfig(p.config ?? {}) };
+}
+
+export async function runSpec(spec: TrialSpec, ctx: WorkerContext): Promise<TrainResult> {
   // Check the config before touching data: a bad one fails fast with the bad-config exit code.
-  const config = validateModelConfig(p.config ?? {});
+  const { payload: p, config } = checkTrialSpec(spec);
   const dir = 'dir' in p.data ? await givenData(p.data.dir, p.data.checksum) : await syntheticData(p.data.synthetic, ctx.scratchDir);
   return trainModel(dir, {
     config,
