@@ -11,6 +11,7 @@ import { createExecutor, type ExecutorName, type ExecutorOptions } from '../exec
 import type { Executor } from '../exec/types.ts';
 import type { Spec, SpecResult } from '../spec/types.ts';
 import type { ProgressHook } from '../progress.ts';
+import { withDefaults } from '../util/defaults.ts';
 import type { TrainResult, BackendChoice } from '../train/types.ts';
 import { createEarlyStopper, type EarlyStopOptions, type EarlyStopper } from './asha.ts';
 import { expandSearchSpace, loadSearchSpace, type SearchSpace } from './space.ts';
@@ -99,7 +100,9 @@ const NOT_RECORDED = new Set(['cancelled', 'dry-run']);
 const defaults = { space: 'default', executor: 'sequential', dataRef: 'auto', earlyStop: false, resume: false, retryFailed: false, force: false } as const;
 
 export async function runSearch(options: SearchOptions): Promise<SearchSummary> {
-  const o = { ...defaults, ...options };
+  // An option passed as undefined keeps its default (a plain spread would keep the undefined key:
+  // dataRef undefined then sent pods this machine's path).
+  const o = withDefaults(defaults, options);
   if (!o.data) throw new CaplabError('usage', 'runSearch needs `data`, a dataset folder.', { hint: 'Pass --data DIR (create one with `caplab data generate`).' });
   if (!o.out) throw new CaplabError('usage', 'runSearch needs `out`, the experiment folder.', { hint: 'Pass --out DIR, e.g. results/search.' });
 
