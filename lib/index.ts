@@ -6,6 +6,7 @@ export { preset, PRESETS, type Preset, type PresetName } from './presets.ts';
 export type { ProgressEvent, ProgressHook } from './progress.ts';
 export { terminalBar } from './progress.ts';
 export { formatBytes } from './util/format.ts';
+export { writeFileAtomic } from './util/atomic.ts';
 export { dataPath, resultsPath, repoRoot } from './paths.ts';
 export { localProvenance, type Provenance } from './provenance.ts';
 export * from './data/index.ts';

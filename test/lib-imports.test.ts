@@ -45,3 +45,12 @@ test('the contracts in lib/spec import nothing but provenance and errors', () =>
 test('cluster code never imports the executors back', () => {
   assert.deepEqual(importsFrom('cluster').filter(([, t]) => folderOf(t) === 'exec'), []);
 });
+
+test('CLI commands use only the public API and the CLI\'s own output helpers (the worker entry excepted, as lib/cli.ts says)', () => {
+  const allowed = new Set(['lib/index.ts', 'lib/cli/output.ts']);
+  const commands = importsFrom('cli').filter(([file]) => file.startsWith('lib/cli/') && file !== 'lib/cli/worker.ts' && file !== 'lib/cli/output.ts');
+  assert.deepEqual(commands.filter(([, t]) => !allowed.has(t)), []);
+  // The dispatcher and the worker entry stay light: every worker process loads them.
+  assert.deepEqual(importsFrom('cli').filter(([file, t]) => file === 'lib/cli.ts' && !t.startsWith('lib/cli/') && t !== 'lib/errors.ts'), []);
+  assert.deepEqual(importsFrom('cli').filter(([file]) => file === 'lib/cli/output.ts').map(([, t]) => t), ['lib/errors.ts']);
+});

@@ -5,11 +5,11 @@ import {
   formatSearchStatus,
   runSearch,
   terminalBar,
+  type BackendChoice,
   type ExecutorName,
   type KubernetesExecutorSettings,
   type SearchSummary,
 } from '../index.ts';
-import type { BackendChoice } from '../train/types.ts';
 import { numberOption, parseCommand, printResult } from './output.ts';
 
 const HELP = `usage: caplab search --data DIR --out DIR [options]
