@@ -5,6 +5,7 @@
  * and workloads import these; this module imports nothing of theirs.
  */
 import type { Provenance } from '../provenance.ts';
+import type { OomKind } from './oom.ts';
 
 /** A unit of work. Must survive JSON.stringify/parse unchanged. */
 export interface Spec<P = unknown, K extends string = string> {
@@ -47,6 +48,8 @@ export interface SpecResult<R = unknown> {
   reason?: string;
   /** Failure class for machines. */
   failure?: FailureCode;
+  /** For failure 'oom': which way it ran out (lib/spec/oom.ts). */
+  oom?: OomKind;
   result?: R;
   /** Which worker ran it: "seq-0", "pool-3", a pod name. */
   worker: string;
@@ -54,6 +57,10 @@ export interface SpecResult<R = unknown> {
   finishedAt: string;
   seconds: number;
   provenance: Provenance;
+  /** How the worker process ended, where the executor saw it (local children). */
+  exit?: { code: number | null; signal: string | null };
+  /** The worker's highest resident memory, where the executor measured it (local children with a memory watch). */
+  peakRssBytes?: number;
 }
 
 /** What a running spec can do: report progress, notice it should stop, use a scratch folder. */
