@@ -10,7 +10,8 @@ import type { Spec } from '../spec/types.ts';
 import { ANNOTATION, LABEL, contentHash, labelValue, slug } from './labels.ts';
 import { SPECS_KEY, buildSpecsConfigMap } from './objects/configmap.ts';
 import { MAX_JOB_NAME, buildIndexedJob } from './objects/job.ts';
-import { buildWorkerPodTemplate, dropUndefined, type WorkerPodOptions } from './objects/pod.ts';
+import { buildWorkerPodTemplate, type WorkerPodOptions } from './objects/pod.ts';
+import { definedOnly } from '../util/defaults.ts';
 import type { ConfigMap, Job } from './types.ts';
 import type { Duration } from './units.ts';
 
@@ -50,7 +51,7 @@ export function buildSearchJob(specs: Spec[], options: SearchJobOptions = {}): S
     if (ids.has(s.id)) throw new CaplabError('duplicate-spec', `Spec id "${s.id}" appears twice.`, { hint: 'Give every spec a unique id.' });
     ids.add(s.id);
   }
-  const o = dropUndefined(options);
+  const o = definedOnly(options);
   const experiment = o.experiment ?? 'search';
   const name = searchJobName(specs, experiment);
   const labels = { [LABEL.experiment]: labelValue(experiment), [LABEL.job]: name };

@@ -6,7 +6,8 @@ import { allocSeries, marketFactors, simulateTicker, syntheticDate, type OhlcvSe
 import { FEATURE_NAMES, WARMUP } from './features.ts';
 import { dateSplit } from './split.ts';
 import { writeDataset, type TickerSource } from './writer.ts';
-import { checkInteger, checkOut, withDefaults } from './options.ts';
+import { checkInteger, checkOut } from './options.ts';
+import { withDefaults } from '../util/defaults.ts';
 
 export interface GenerateOptions {
   /** Folder to write (must not exist unless `force`). Required. */

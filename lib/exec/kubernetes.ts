@@ -11,7 +11,8 @@ import type { Executor, ExecHooks } from './types.ts';
 import { kubernetesManifests, kubernetesManifestsYaml } from '../cluster/manifests.ts';
 import { buildSearchJob } from '../cluster/search-job.ts';
 import { duration, type Cpu, type Memory } from '../cluster/units.ts';
-import { DATA_PATH, dropUndefined } from '../cluster/objects/pod.ts';
+import { DATA_PATH } from '../cluster/objects/pod.ts';
+import { withDefaults } from '../util/defaults.ts';
 import { DATA_CLAIM } from '../cluster/objects/pvc.ts';
 import { CaplabError } from '../errors.ts';
 import { loadKube, type KubeOptions } from '../cluster/kube.ts';
@@ -77,7 +78,7 @@ export interface KubernetesExecutorOptions extends KubeOptions {
 export const kubernetesExecutorDefaults = { unschedulableGraceMs: 15_000, createFailedGraceMs: 5_000, dryRun: false };
 
 export function createKubernetesExecutor(options: KubernetesExecutorOptions = {}): Executor {
-  const o = { ...kubernetesExecutorDefaults, ...dropUndefined(options) };
+  const o = withDefaults(kubernetesExecutorDefaults, options);
   const jobOptions = () => ({
     experiment: o.experiment,
     image: o.image,
