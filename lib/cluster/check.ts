@@ -7,7 +7,7 @@ import { CAPLAB_PERMISSIONS } from './objects/rbac.ts';
 import { DATA_CLAIM } from './objects/pvc.ts';
 import { apiStatus, isUnreachable } from './api-error.ts';
 import { kubeconfigSource, loadKube, type Kube, type KubeOptions } from './kube.ts';
-import { parseQuantity } from './units.ts';
+import { parseQuantity } from '../util/quantity.ts';
 import { formatBytes } from '../util/format.ts';
 import type { V1Node } from './vendor.ts';
 import { withDefaults } from '../util/defaults.ts';

@@ -2,7 +2,8 @@
  * From measured peaks to advice: a straight-line fit memory ≈ fixed + perRow × rows, the scale
  * where that line crosses a budget, and how many pods of what size a bigger scale needs.
  */
-import { floorMemoryQuantity, formatBytes, podMemoryQuantity } from './bytes.ts';
+import { floorMemoryQuantity, podMemoryQuantity } from './bytes.ts';
+import { formatBytes } from '../util/format.ts';
 import { withDefaults } from '../util/defaults.ts';
 
 export interface MemoryPoint {

@@ -1,4 +1,5 @@
-export { parseBytes, podMemoryQuantity } from './bytes.ts';
+export { podMemoryQuantity } from './bytes.ts';
+export { parseBytes } from '../util/quantity.ts';
 export { availableMemory, type AvailableMemory, type AvailableMemoryOptions } from './available.ts';
 export { EXIT_OUT_OF_MEMORY, outOfMemory, type OomKind, type EndFacts, type OutOfMemory } from '../spec/oom.ts';
 export { fitMemory, predictMemory, maxRowsWithin, podPlan, type MemoryFit, type MemoryPoint, type PodPlan, type PodPlanOptions } from './fit.ts';
