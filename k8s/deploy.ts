@@ -19,7 +19,7 @@ import { parseArgs } from 'node:util';
 import { $ } from 'zx';
 import { buildDataJob } from '../lib/cluster/data-job.ts';
 import { DEFAULT_NAMESPACE } from '../lib/cluster/objects/namespace.ts';
-import { CAPLAB_VERSION } from '../lib/cluster/labels.ts';
+import { CAPLAB_VERSION } from '../lib/version.ts';
 import { renderTemplates } from '../lib/cluster/templates.ts';
 import { toYaml } from '../lib/cluster/yaml.ts';
 

@@ -5,7 +5,7 @@
  * Named by a hash of its command, so running the same preparation twice finds the same Job.
  */
 import { CaplabError } from '../errors.ts';
-import { contentHash } from './labels.ts';
+import { contentHash } from '../util/canonical.ts';
 import { buildIndexedJob } from './objects/job.ts';
 import { buildWorkerPodTemplate, type WorkerPodOptions } from './objects/pod.ts';
 import { definedOnly } from '../util/defaults.ts';

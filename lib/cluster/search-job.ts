@@ -7,7 +7,8 @@
  */
 import { CaplabError } from '../errors.ts';
 import type { Spec } from '../spec/types.ts';
-import { ANNOTATION, LABEL, contentHash, labelValue, slug } from './labels.ts';
+import { ANNOTATION, LABEL, labelValue, slug } from './labels.ts';
+import { contentHash } from '../util/canonical.ts';
 import { SPECS_KEY, buildSpecsConfigMap } from './objects/configmap.ts';
 import { MAX_JOB_NAME, buildIndexedJob } from './objects/job.ts';
 import { buildWorkerPodTemplate, type WorkerPodOptions } from './objects/pod.ts';

@@ -39,4 +39,3 @@ export {
 } from './store.ts';
 export { runSearch, bestTrial, formatSearchStatus, type SearchOptions, type SearchSummary } from './run.ts';
 export type { TrialPayload, SyntheticDataRef } from './trial-worker.ts';
-export { stableStringify, stableHash } from './stable.ts';

@@ -8,7 +8,7 @@ import { extname } from 'node:path';
 import { CaplabError } from '../errors.ts';
 import { preset as getPreset } from '../presets.ts';
 import { DEFAULT_MODEL_CONFIG, validateModelConfig, type ModelConfig } from '../train/config.ts';
-import { stableHash } from './stable.ts';
+import { contentHash } from '../util/canonical.ts';
 import type { Trial } from './types.ts';
 
 /** Values to try (grid or random choice). */
@@ -275,7 +275,7 @@ export function expandSearchSpace(space: SearchSpace): Trial[] {
 
 /** A trial's id: `t-` and 12 hex digits of the config's hash, the same on every machine and run. */
 export function trialId(config: ModelConfig): string {
-  return `t-${stableHash(config)}`;
+  return `t-${contentHash(config, 12)}`;
 }
 
 function gridPoints(space: SearchSpace): Array<Record<string, unknown>> {
@@ -297,7 +297,7 @@ function randomPoints(space: SearchSpace): Array<Record<string, unknown>> {
   for (let attempt = 0; points.length < want && attempt < want * 50; attempt++) {
     const p: Record<string, unknown> = {};
     for (const key of keys) p[key] = sample(key, space.params[key], next);
-    const h = stableHash(p);
+    const h = contentHash(p, 12);
     if (seen.has(h)) continue;
     seen.add(h);
     points.push(p);

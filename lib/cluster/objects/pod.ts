@@ -6,7 +6,7 @@
  */
 import { CaplabError } from '../../errors.ts';
 import { cpu, cpuQuantity, memory, memoryQuantity, toCpu, toMemory, type Cpu, type Memory } from '../units.ts';
-import { CAPLAB_VERSION } from '../labels.ts';
+import { CAPLAB_VERSION } from '../../version.ts';
 import type { Container, EnvVar, PodTemplate, Volume } from '../types.ts';
 import { withDefaults } from '../../util/defaults.ts';
 
