@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readdir, rm, writeFile, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { ErrorCode } from '../lib/errors.ts';
 import { importCsv, generateDataset, syntheticCsv, readNpy, isCaplabError, MIN_HISTORY_DAYS } from '../lib/index.ts';
 
 const FIXTURE = join(import.meta.dirname, '..', 'data', 'fixtures', 'ohlcv-3-tickers.csv');
@@ -28,7 +29,7 @@ async function readAll(dir: string, files: string[]): Promise<Float32Array> {
 }
 
 /** Imports `csv` text and expects a CaplabError whose message matches every pattern; nothing may be left behind. */
-async function rejectsCsv(csv: string, code: string, patterns: RegExp[]): Promise<void> {
+async function rejectsCsv(csv: string, code: ErrorCode, patterns: RegExp[]): Promise<void> {
   await withTmp(async (dir) => {
     const file = join(dir, 'prices.csv');
     await writeFile(file, csv);

@@ -6,7 +6,7 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
 import { createInterface } from 'node:readline';
-import { CaplabError } from '../errors.ts';
+import { CaplabError, type ErrorCode } from '../errors.ts';
 import { isoDate, parseIsoDate } from './calendar.ts';
 
 export const CSV_COLUMNS = ['date', 'open', 'high', 'low', 'close', 'volume'] as const;
@@ -66,7 +66,7 @@ function splitLine(line: string): string[] {
   return out;
 }
 
-function bad(code: string, message: string, hint: string): CaplabError {
+function bad(code: ErrorCode, message: string, hint: string): CaplabError {
   return new CaplabError(code, message, { hint });
 }
 
