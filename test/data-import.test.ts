@@ -4,7 +4,8 @@ import { mkdtemp, readdir, rm, writeFile, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ErrorCode } from '../lib/errors.ts';
-import { importCsv, generateDataset, syntheticCsv, readNpy, isCaplabError, MIN_HISTORY_DAYS } from '../lib/index.ts';
+import { importCsv, generateDataset, isCaplabError } from '../lib/index.ts';
+import { syntheticCsv, readNpy, MIN_HISTORY_DAYS } from '../lib/data/index.ts';
 
 const FIXTURE = join(import.meta.dirname, '..', 'data', 'fixtures', 'ohlcv-3-tickers.csv');
 
