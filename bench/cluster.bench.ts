@@ -11,8 +11,8 @@
 import { startFakeCluster, type FakeObject } from '../test/k8s-fake/index.ts';
 import { createKubernetesExecutor, type KubernetesTraceEvent } from '../lib/exec/kubernetes.ts';
 import { createPoolExecutor } from '../lib/exec/pool.ts';
-import { formatResultLine } from '../lib/exec/worker-protocol.ts';
-import type { Spec } from '../lib/exec/types.ts';
+import { formatResultLine } from '../lib/spec/protocol.ts';
+import type { Spec } from '../lib/spec/types.ts';
 
 const N = 18;
 const specs: Spec[] = Array.from({ length: N }, (_, i) => ({ id: `noop-${i}`, kind: 'noop', payload: {} }));

@@ -17,11 +17,7 @@ import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { $ } from 'zx';
-import { buildDataJob } from '../lib/cluster/data-job.ts';
-import { DEFAULT_NAMESPACE } from '../lib/cluster/objects/namespace.ts';
-import { CAPLAB_VERSION } from '../lib/cluster/labels.ts';
-import { renderTemplates } from '../lib/cluster/templates.ts';
-import { toYaml } from '../lib/cluster/yaml.ts';
+import { buildDataJob, CAPLAB_VERSION, DEFAULT_NAMESPACE, renderTemplates, toYaml } from '../lib/index.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 

@@ -1,6 +1,9 @@
 /**
  * The `caplab` command: a thin dispatcher. Each subcommand lives in lib/cli/<name>.ts and
- * exports `run(args)`; commands use only the public API in lib/index.ts.
+ * exports `run(args)`; commands use only the public API in lib/index.ts (and lib/cli/output.ts,
+ * the CLI's own argument and output helpers). One exception: `caplab worker`, the entry every
+ * executor runs a spec through, holds the registry of spec kinds and loads only the workload a
+ * spec names, so each worker process stays small (test/lib-imports.test.ts checks both).
  */
 import { reportError } from './cli/errors.ts';
 

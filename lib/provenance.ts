@@ -1,5 +1,6 @@
 /** Where a result was measured. Every result carries one, so no plot mixes local and cloud numbers. */
 import { cpus, hostname, totalmem } from 'node:os';
+import { CAPLAB_VERSION } from './version.ts';
 
 export interface Provenance {
   executor: 'sequential' | 'pool' | 'kubernetes' | 'inline';
@@ -22,6 +23,6 @@ export function localProvenance(executor: Provenance['executor'], backend?: stri
     totalMemoryBytes: totalmem(),
     node: process.version,
     backend,
-    versions: { caplab: '0.1.0', node: process.version },
+    versions: { caplab: CAPLAB_VERSION, node: process.version },
   };
 }

@@ -10,7 +10,8 @@ import { unlinkSync } from 'node:fs';
 import { mkdir, mkdtemp, open, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runSearch, readTrialLines, isCaplabError, type SearchSpace } from '../lib/index.ts';
+import { runSearch, isCaplabError, type SearchSpace } from '../lib/index.ts';
+import { readTrialLines } from '../lib/search/store.ts';
 import { writeTinyDataset } from './helpers/tiny-dataset.ts';
 import { fakeExecutor } from './helpers/fake-executor.ts';
 

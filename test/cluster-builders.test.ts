@@ -1,28 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  buildSearchJob,
-  buildWorkerPodTemplate,
-  buildIndexedJob,
-  buildSpecsConfigMap,
-  buildDataJob,
-  kubernetesManifests,
-  kubernetesManifestsYaml,
-  searchJobName,
-  parseKubeCpu as parseCpu,
-  parseKubeMemory as parseMemory,
-  kubeCpu as cpu,
-  kubeMemory as memory,
-  kubeDuration as duration,
-  cpuQuantity,
-  memoryQuantity,
-  parseKubeQuantity as parseQuantity,
-  CAPLAB_ANNOTATIONS as ANNOTATION,
-  CAPLAB_LABELS as LABEL,
-  EXIT_BAD_CONFIG,
-  isCaplabError,
-  type Spec,
-} from '../lib/index.ts';
+import { buildDataJob, kubernetesManifests, kubernetesManifestsYaml, EXIT_BAD_CONFIG, isCaplabError, type Spec } from '../lib/index.ts';
+import { buildSearchJob, buildWorkerPodTemplate, buildIndexedJob, buildSpecsConfigMap, searchJobName, parseKubeCpu as parseCpu, parseKubeMemory as parseMemory, kubeCpu as cpu, kubeMemory as memory, kubeDuration as duration, cpuQuantity, memoryQuantity, parseKubeQuantity as parseQuantity, CAPLAB_ANNOTATIONS as ANNOTATION, CAPLAB_LABELS as LABEL } from '../lib/cluster/index.ts';
 
 const specs = (n: number, extra: object = {}): Spec[] =>
   Array.from({ length: n }, (_, i) => ({ id: `t${i}`, kind: 'noop', payload: { sleepMs: 0, ...extra } }));

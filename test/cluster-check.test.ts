@@ -6,7 +6,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startFakeCluster } from './k8s-fake/index.ts';
-import { clusterCheck, formatClusterCheck, loadKube, isCaplabError } from '../lib/index.ts';
+import { clusterCheck, formatClusterCheck, isCaplabError } from '../lib/index.ts';
+import { loadKube } from '../lib/cluster/index.ts';
 
 const BIN = join(import.meta.dirname, '..', 'bin', 'caplab.js');
 const tmp = await mkdtemp(join(tmpdir(), 'caplab-check-'));

@@ -13,7 +13,8 @@ import { startFakeCluster, type FakeCluster } from './k8s-fake/index.ts';
 import { clientsFor, finishedJob, condition } from './k8s-fake/testing.ts';
 import { generateDataset, importCsv } from '../lib/data/index.ts';
 import { runSearch } from '../lib/search/index.ts';
-import { buildDataClaim, buildDataJob, createKubernetesExecutor, isCaplabError } from '../lib/index.ts';
+import { buildDataJob, createKubernetesExecutor, isCaplabError } from '../lib/index.ts';
+import { buildDataClaim } from '../lib/cluster/index.ts';
 
 let root: string;
 let data: string;

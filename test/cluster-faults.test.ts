@@ -6,7 +6,8 @@ import { test, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { startFakeCluster, type FakeCluster, type FakeClusterOptions, type FakeObject } from './k8s-fake/index.ts';
 import { clientsFor } from './k8s-fake/testing.ts';
-import { createKubernetesExecutor, formatResultLine, isCaplabError, type KubernetesExecutorOptions, type Spec, type SpecResult } from '../lib/index.ts';
+import { createKubernetesExecutor, isCaplabError, type KubernetesExecutorOptions, type Spec, type SpecResult } from '../lib/index.ts';
+import { formatResultLine } from '../lib/exec/index.ts';
 
 let cluster: FakeCluster | undefined;
 afterEach(async () => {

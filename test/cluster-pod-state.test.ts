@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { podTrialState, podIndex } from '../lib/index.ts';
+import { podTrialState, podIndex } from '../lib/cluster/index.ts';
 
 type Pod = Parameters<typeof podTrialState>[0];
 

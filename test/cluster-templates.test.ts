@@ -3,7 +3,11 @@ import assert from 'node:assert/strict';
 import { readFile, readdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { canonicalJson, clusterSetupObjects, renderTemplates, kubernetesManifests, buildDataJob, EXAMPLE_SPECS, type KubeObject } from '../lib/index.ts';
+import { canonicalJson } from '../lib/util/canonical.ts';
+import { clusterSetupObjects, renderTemplates, kubernetesManifests, buildDataJob, EXAMPLE_SPECS, type KubeObject } from '../lib/index.ts';
+import { SPECS_KEY } from '../lib/cluster/objects/configmap.ts';
+import { checkTrialSpec } from '../lib/search/trial-worker.ts';
+import type { Spec } from '../lib/spec/types.ts';
 
 const K8S = join(import.meta.dirname, '..', 'k8s');
 
@@ -103,4 +107,21 @@ test('manifests validate against the Kubernetes API schema', { skip: models ? fa
   const bad = structuredClone(kubernetesManifests(EXAMPLE_SPECS)[1]) as KubeObject & { spec: { completionMode: string } };
   bad.spec.completionMode = 'indexed';
   assert.throws(() => new models!['batch/v1'].Job(bad).validate(), /completionMode/);
+});
+
+test('every spec in every generated template passes the worker\'s own check (so no example pod fails as bad-config)', async () => {
+  const files = renderTemplates();
+  let checked = 0;
+  for (const [file, text] of Object.entries(files)) {
+    for (const obj of await loadDocs(text)) {
+      const data = (obj as KubeObject & { data?: Record<string, string> }).data;
+      if (obj.kind !== 'ConfigMap' || !data?.[SPECS_KEY]) continue;
+      for (const spec of JSON.parse(data[SPECS_KEY]) as Spec[]) {
+        assert.equal(spec.kind, 'trial', `${file}: ${spec.id}`);
+        assert.doesNotThrow(() => checkTrialSpec(spec), `${file}: spec ${spec.id} would fail in its pod`);
+        checked++;
+      }
+    }
+  }
+  assert.equal(checked, EXAMPLE_SPECS.length);
 });

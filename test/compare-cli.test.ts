@@ -70,5 +70,5 @@ test('caplab compare refuses mixed results with the differing field, and no stac
   assert.match(usage.stderr, /needs stored results/);
   const bad = await caplab([runs.seq, '--vcpu-hour', 'cheap']);
   assert.equal(bad.code, 2);
-  assert.match(bad.stderr, /--vcpu-hour must be a number >= 0, got "cheap"/);
+  assert.match(bad.stderr, /--vcpu-hour must be a number ≥ 0, got "cheap"/);
 });

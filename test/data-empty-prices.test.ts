@@ -9,7 +9,9 @@ import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { importCsv, syntheticCsv, readNpy, isCaplabError } from '../lib/index.ts';
+import { importCsv, isCaplabError } from '../lib/index.ts';
+import { syntheticCsv } from '../lib/data/sample.ts';
+import { readNpy } from '../lib/data/npy.ts';
 import { readOhlcvCsv } from '../lib/data/csv.ts';
 
 const BIN = join(import.meta.dirname, '..', 'bin', 'caplab.js');

@@ -5,18 +5,8 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm, readFile, writeFile, truncate, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  generateDataset,
-  datasetInfo,
-  readDatasetSample,
-  featureCorrelation,
-  readNpy,
-  writeNpy,
-  readNpyInto,
-  NpyWriter,
-  isCaplabError,
-  FEATURE_NAMES,
-} from '../lib/index.ts';
+import { generateDataset, datasetInfo, readDatasetSample, featureCorrelation, isCaplabError } from '../lib/index.ts';
+import { readNpy, writeNpy, readNpyInto, NpyWriter, FEATURE_NAMES } from '../lib/data/index.ts';
 
 async function withTmp(fn: (dir: string) => Promise<void>): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'caplab-data-format-'));

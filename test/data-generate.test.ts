@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readdir, rm, mkdir, writeFile, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { generateDataset, readNpy, readManifest, isCaplabError, type ProgressEvent } from '../lib/index.ts';
+import { generateDataset, readManifest, isCaplabError, type ProgressEvent } from '../lib/index.ts';
+import { readNpy } from '../lib/data/index.ts';
 
 const SMALL = { tickers: 6, days: 120 };
 // sha256 prefixes of the x shards of { tickers: 3, days: 40, seed: 42 }.

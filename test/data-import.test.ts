@@ -3,7 +3,9 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readdir, rm, writeFile, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { importCsv, generateDataset, syntheticCsv, readNpy, isCaplabError, MIN_HISTORY_DAYS } from '../lib/index.ts';
+import type { ErrorCode } from '../lib/errors.ts';
+import { importCsv, generateDataset, isCaplabError } from '../lib/index.ts';
+import { syntheticCsv, readNpy, MIN_HISTORY_DAYS } from '../lib/data/index.ts';
 
 const FIXTURE = join(import.meta.dirname, '..', 'data', 'fixtures', 'ohlcv-3-tickers.csv');
 
@@ -28,7 +30,7 @@ async function readAll(dir: string, files: string[]): Promise<Float32Array> {
 }
 
 /** Imports `csv` text and expects a CaplabError whose message matches every pattern; nothing may be left behind. */
-async function rejectsCsv(csv: string, code: string, patterns: RegExp[]): Promise<void> {
+async function rejectsCsv(csv: string, code: ErrorCode, patterns: RegExp[]): Promise<void> {
   await withTmp(async (dir) => {
     const file = join(dir, 'prices.csv');
     await writeFile(file, csv);

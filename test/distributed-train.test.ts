@@ -126,7 +126,7 @@ test('a rank spec without a rank or JOB_COMPLETION_INDEX is a bad config', async
   const saved = process.env.JOB_COMPLETION_INDEX;
   delete process.env.JOB_COMPLETION_INDEX;
   try {
-    const spec = { id: 'r', kind: 'rank', payload: { worldSize: 2, host: '127.0.0.1', port: 1, data: { dir: '/nowhere' }, config: {} } };
+    const spec = { id: 'r', kind: 'rank' as const, payload: { worldSize: 2, host: '127.0.0.1', port: 1, data: { dir: '/nowhere' }, config: {} } };
     const ctx = { report: () => {}, signal: new AbortController().signal, scratchDir: '/tmp' };
     await assert.rejects(runRankSpec(spec, ctx), (e) => isCaplabError(e, 'bad-config') && /JOB_COMPLETION_INDEX/.test(e.message));
   } finally {

@@ -4,8 +4,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { examplePath, EXAMPLE_FILES } from '../lib/examples.ts';
-import { defaultSearchSpace, expandSearchSpace, loadSearchSpace, stableStringify } from '../lib/search/index.ts';
-import { loadTrainingPlan } from '../lib/train/plan-file.ts';
+import { defaultSearchSpace, expandSearchSpace, loadSearchSpace } from '../lib/search/index.ts';
+import { canonicalJson as stableStringify } from '../lib/util/canonical.ts';
+import { loadTrainingPlan } from '../lib/cluster/plan-file.ts';
 
 test('the example grid file is the default 18-configuration grid, trial for trial', async () => {
   for (const preset of ['tiny', 'quick', 'full']) {

@@ -5,7 +5,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EXIT_BAD_CONFIG } from '../lib/errors.ts';
-import { classifyExit, findResultLine, parseWorkerLine, resultFileName } from '../lib/exec/worker-protocol.ts';
+import { classifyExit, findResultLine, parseWorkerLine, resultFileName } from '../lib/spec/protocol.ts';
 
 const BIN = join(import.meta.dirname, '..', 'bin', 'caplab.js');
 

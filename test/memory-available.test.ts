@@ -4,7 +4,7 @@ import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { availableMemory } from '../lib/memory/available.ts';
-import { parseProcStatus, readProcMemory } from '../lib/memory/proc.ts';
+import { parseProcStatus, readProcMemory } from '../lib/exec/proc.ts';
 
 const GiB = 1024 ** 3;
 

@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { generateDataset, importCsv, runSearch, syntheticCsv, isCaplabError } from '../lib/index.ts';
+import { generateDataset, importCsv, runSearch, isCaplabError } from '../lib/index.ts';
+import { syntheticCsv } from '../lib/data/sample.ts';
 import { writeTinyDataset } from './helpers/tiny-dataset.ts';
 import { fakeExecutor } from './helpers/fake-executor.ts';
 

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateDataset } from '../lib/data/index.ts';
 import { localProvenance } from '../lib/provenance.ts';
-import type { Executor, ExecHooks, Spec, SpecResult } from '../lib/exec/types.ts';
+import type { Executor, ExecHooks, FailureCode, Spec, SpecResult } from '../lib/exec/types.ts';
 import {
   appendTrialRecord,
   readSearchResults,
@@ -28,7 +28,7 @@ before(async () => {
 after(() => rm(root, { recursive: true, force: true }));
 
 interface Behaviour {
-  fail?: (spec: Spec<TrialPayload>) => string | undefined;
+  fail?: (spec: Spec<TrialPayload>) => FailureCode | undefined;
   losses?: (spec: Spec<TrialPayload>) => number[];
   /** Abort (as Ctrl-C would) once this many specs have finished. */
   abortAfter?: number;

@@ -158,9 +158,16 @@ test('streamed training over several shards learns too', async () => {
 });
 
 test('reports divergence instead of returning NaN metrics', async () => {
-  const r = await trainModel(data, { config: { ...config, optimizer: 'sgd', learningRate: 9, epochs: 5 }, backend: 'wasm' });
-  if (r.stoppedEarly) assert.match(r.stoppedReason ?? '', /diverged/);
-  assert.ok(Number.isFinite(r.metrics.test.mse));
+  // A linear model under plain SGD with a step far past 2/λ of the standardized features' loss
+  // curvature: each step multiplies the error, so the loss overflows within a few epochs.
+  const r = await trainModel(data, { config: { ...config, hidden: [], optimizer: 'sgd', learningRate: 5, epochs: 10 }, backend: 'wasm' });
+  assert.equal(r.stoppedEarly, true, 'training did not diverge');
+  const at = Number(/^diverged at epoch (\d+)/.exec(r.stoppedReason ?? '')?.[1]);
+  assert.equal(at, r.epochs.length, r.stoppedReason);
+  assert.ok(at < 10);
+  assert.ok(!Number.isFinite(r.epochs[at - 1].loss) || !Number.isFinite(r.epochs[at - 1].valLoss));
+  assert.ok(Number.isFinite(r.epochs[r.bestEpoch - 1].valLoss));
+  assert.ok(Number.isFinite(r.metrics.validation.mse) && Number.isFinite(r.metrics.test.mse));
 });
 
 test('rejects streamed training of an already loaded dataset, and bad options', async () => {

@@ -4,8 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CaplabError, clusterCheck, formatClusterCheck, renderTemplates } from '../index.ts';
-import { writeFileAtomic } from '../util/atomic.ts';
+import { CaplabError, clusterCheck, formatClusterCheck, renderTemplates, writeFileAtomic } from '../index.ts';
 import { parseCommand, printResult } from './output.ts';
 
 const HELP = `usage: caplab cluster <check|manifests> [options]

@@ -1,6 +1,5 @@
 /** `caplab compare`: the tables of notebook 07 in a terminal, from stored results only. */
-import { CaplabError } from '../errors.ts';
-import { compareStored, comparisonMarkdown, comparisonText, EXAMPLE_PRICES, storedResultPaths, resultsPath } from '../index.ts';
+import { CaplabError, compareStored, comparisonMarkdown, comparisonText, EXAMPLE_PRICES, storedResultPaths, resultsPath } from '../index.ts';
 import { numberOption, parseCommand } from './output.ts';
 
 const HELP = `usage: caplab compare RESULT… [options] [--json | --markdown]

@@ -1,6 +1,5 @@
 /** `caplab data`: generate the synthetic market, import OHLCV CSV files, inspect a dataset. */
-import { CaplabError } from '../errors.ts';
-import { generateDataset, importCsv, datasetInfo, terminalBar, type DatasetSummary, type ProgressEvent } from '../index.ts';
+import { CaplabError, generateDataset, importCsv, datasetInfo, terminalBar, type DatasetSummary, type ProgressEvent } from '../index.ts';
 import { numberOption, parseCommand, printResult } from './output.ts';
 
 const HELP = `usage:

@@ -2,7 +2,7 @@
  * How the `caplab` command ends on an error: one line `caplab CMD: what went wrong` (and the
  * hint line under it), never a stack trace; CAPLAB_DEBUG=1 adds the stack for bug reports.
  */
-import { CaplabError } from '../errors.ts';
+import { CaplabError } from '../index.ts';
 
 /** Exit codes: usage errors are told apart from failures, and both from caplab's own bugs. */
 export const EXIT = { failed: 1, usage: 2, internal: 70 } as const;

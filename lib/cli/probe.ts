@@ -1,7 +1,6 @@
 /** `caplab probe`: find where this machine runs out of memory, scale by scale. */
-import { CaplabError } from '../errors.ts';
 import { totalmem } from 'node:os';
-import { formatBytes, formatProbeReport, parseBytes, runProbe, terminalBar, type BackendChoice, type ProgressEvent } from '../index.ts';
+import { CaplabError, formatBytes, formatProbeReport, parseBytes, runProbe, terminalBar, type BackendChoice, type ProgressEvent } from '../index.ts';
 import { numberOption, parseCommand, printResult } from './output.ts';
 
 const HELP = `usage: caplab probe [--scales 1,10,50,200] [--budget SIZE] [--data-root DIR] [--tickers T --days D]

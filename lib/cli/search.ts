@@ -6,12 +6,12 @@ import {
   MAX_TRIALS,
   runSearch,
   terminalBar,
+  type BackendChoice,
   type ExecutorName,
   type KubernetesExecutorSettings,
   type SearchSummary,
 } from '../index.ts';
 import { availableParallelism } from 'node:os';
-import type { BackendChoice } from '../train/types.ts';
 
 const BACKENDS = ['auto', 'node', 'wasm', 'cpu'];
 import { numberOption, parseCommand, printResult } from './output.ts';

@@ -1,6 +1,5 @@
 /** `caplab train`: trains the return model on a dataset folder and reports metrics beside naive baselines. */
-import { CaplabError } from '../errors.ts';
-import { CHECKSUMS_SKIPPED, localProvenance, terminalBar, trainModel, validateModelConfig, verifyDataset, type BackendChoice, type MetricsWithBaselines, type ModelConfig, type ProgressEvent, type TrainResult } from '../index.ts';
+import { CaplabError, CHECKSUMS_SKIPPED, localProvenance, terminalBar, trainModel, validateModelConfig, verifyDataset, type BackendChoice, type MetricsWithBaselines, type ModelConfig, type ProgressEvent, type TrainResult } from '../index.ts';
 import { numberOption, parseCommand, printResult } from './output.ts';
 
 const HELP = `usage: caplab train --data DIR [options] [--json]

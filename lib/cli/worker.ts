@@ -2,17 +2,30 @@
  * `caplab worker`: runs ONE spec and prints its result as the last stdout line. Every executor
  * runs this same entry point — a local child process, or a pod of an Indexed Job — so a local and
  * a cloud run differ only in where it ran.
+ *
+ * This is the program's entry for specs, so the registry of spec kinds lives here and nowhere
+ * below: executors run any kind without knowing one. It loads only the module a spec's kind
+ * names, not the public API (that would load the Kubernetes client and every workload into each
+ * worker, and into the memory the probe measures).
  */
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CaplabError, EXIT_BAD_CONFIG, isCaplabError } from '../errors.ts';
 import { localProvenance, type Provenance } from '../provenance.ts';
-import { SPEC_KINDS, type WorkerContext } from '../exec/kinds.ts';
-import { formatProgressLine, formatResultLine, resultFileName, type WorkerResultLine } from '../exec/worker-protocol.ts';
-import type { Spec } from '../exec/types.ts';
+import { EXIT_OUT_OF_MEMORY, outOfMemory } from '../spec/oom.ts';
+import { formatProgressLine, formatResultLine, resultFileName, type WorkerResultLine } from '../spec/protocol.ts';
+import type { Spec, SpecRunner, WorkerContext } from '../spec/types.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
 import { parseCommand, numberOption } from './output.ts';
+
+/** Spec kind → the module that runs it (each exports `runSpec`); loaded on demand. */
+const SPEC_KINDS: Record<string, () => Promise<{ runSpec: SpecRunner<never> }>> = {
+  trial: () => import('../search/trial-worker.ts'),
+  probe: () => import('../memory/probe-worker.ts'),
+  rank: () => import('../distributed/rank-worker.ts'),
+  noop: () => import('../exec/noop-worker.ts'),
+};
 
 const HELP = `usage: caplab worker (--spec-json JSON | --spec-file F | --specs-file F [--index N]) [--result-dir DIR]
 
@@ -27,7 +40,8 @@ people rarely do.
 
 Without a spec option, reads a JSON array of specs from env CAPLAB_SPECS (same --index rule).
 Env: CAPLAB_SCRATCH scratch folder (default the OS temp folder), CAPLAB_EXECUTOR recorded in provenance.
-Exit codes: 0 ok or stopped, ${EXIT_BAD_CONFIG} bad config (never worth a retry), 1 other failure.`;
+Exit codes: 0 ok or stopped, ${EXIT_BAD_CONFIG} bad config (never worth a retry), ${EXIT_OUT_OF_MEMORY} out of memory
+(a caught allocation failure), 1 other failure.`;
 
 export async function run(args: string[]): Promise<number> {
   const parsed = parseCommand(
@@ -54,8 +68,13 @@ export async function run(args: string[]): Promise<number> {
   if (resultDir) await writeFileAtomic(join(resultDir, resultFileName(spec.id)), JSON.stringify(line) + '\n');
   // The result line is the protocol's last word: nothing of ours prints after it.
   process.stdout.write(formatResultLine(stripTag(line)) + '\n');
-  if (line.status === 'failed') return line.failure === 'bad-config' ? EXIT_BAD_CONFIG : 1;
-  return 0;
+  return exitCodeOf(line);
+}
+
+/** 0 for ok or stopped; a bad config and an out-of-memory get their own codes, so a runner can tell them from a crash. */
+function exitCodeOf(line: WorkerResultLine): number {
+  if (line.status !== 'failed') return 0;
+  return line.failure === 'bad-config' ? EXIT_BAD_CONFIG : line.failure === 'oom' ? EXIT_OUT_OF_MEMORY : 1;
 }
 
 interface SpecSource {
@@ -135,7 +154,7 @@ export async function runWorkerSpec(spec: Spec): Promise<WorkerResultLine> {
     signal: controller.signal,
     scratchDir: process.env.CAPLAB_SCRATCH || tmpdir(),
   };
-  let outcome: Pick<WorkerResultLine, 'status' | 'reason' | 'failure' | 'result'>;
+  let outcome: Pick<WorkerResultLine, 'status' | 'reason' | 'failure' | 'oom' | 'result'>;
   try {
     const load = SPEC_KINDS[spec.kind];
     if (!load) {
@@ -144,7 +163,8 @@ export async function runWorkerSpec(spec: Spec): Promise<WorkerResultLine> {
       });
     }
     const mod = await load();
-    const result = await mod.runSpec(spec, ctx);
+    // The module checks its payload (it came from JSON), so the registry hands it the spec as read.
+    const result = await (mod.runSpec as SpecRunner)(spec, ctx);
     outcome = controller.signal.aborted
       ? { status: 'stopped', failure: 'cancelled', reason: `stopped by ${stoppedBy}`, result }
       : { status: 'ok', result };
@@ -166,13 +186,12 @@ export async function runWorkerSpec(spec: Spec): Promise<WorkerResultLine> {
   };
 }
 
-function failureOf(e: unknown, stoppedBy: string): Pick<WorkerResultLine, 'status' | 'reason' | 'failure'> {
+function failureOf(e: unknown, stoppedBy: string): Pick<WorkerResultLine, 'status' | 'reason' | 'failure' | 'oom'> {
   if (stoppedBy) return { status: 'stopped', failure: 'cancelled', reason: `stopped by ${stoppedBy}` };
   const message = e instanceof Error ? e.message : String(e);
   if (isCaplabError(e, 'bad-config')) return { status: 'failed', failure: 'bad-config', reason: message };
-  if (/allocation failed|out of memory|Array buffer allocation/i.test(message)) {
-    return { status: 'failed', failure: 'oom', reason: `out of memory: ${message}` };
-  }
+  const oom = outOfMemory({ error: e });
+  if (oom) return { status: 'failed', failure: 'oom', oom: oom.kind, reason: oom.reason };
   return { status: 'failed', failure: 'crash', reason: message };
 }
 

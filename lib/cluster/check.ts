@@ -7,9 +7,10 @@ import { CAPLAB_PERMISSIONS } from './objects/rbac.ts';
 import { DATA_CLAIM } from './objects/pvc.ts';
 import { apiStatus, isUnreachable } from './api-error.ts';
 import { kubeconfigSource, loadKube, type Kube, type KubeOptions } from './kube.ts';
-import { parseQuantity } from './units.ts';
+import { parseQuantity } from '../util/quantity.ts';
 import { formatBytes } from '../util/format.ts';
 import type { V1Node } from './vendor.ts';
+import { withDefaults } from '../util/defaults.ts';
 
 export interface ClusterCheckOptions extends KubeOptions {
   /** Give up on an unreachable server after this long. Default 5000 ms. */
@@ -62,7 +63,7 @@ export interface ClusterCheckReport {
 const defaults = { timeoutMs: 5000 };
 
 export async function clusterCheck(options: ClusterCheckOptions = {}): Promise<ClusterCheckReport> {
-  const o = { ...defaults, ...options };
+  const o = withDefaults(defaults, options);
   const report: ClusterCheckReport = {
     ok: false, reachable: false, kubeconfig: kubeconfigSource(o), namespace: o.namespace ?? process.env.CAPLAB_NAMESPACE ?? 'caplab',
     nodes: [], nodesVisible: false, permissions: [], gaps: [],

@@ -5,9 +5,10 @@
  * Named by a hash of its command, so running the same preparation twice finds the same Job.
  */
 import { CaplabError } from '../errors.ts';
-import { contentHash } from './labels.ts';
+import { contentHash } from '../util/canonical.ts';
 import { buildIndexedJob } from './objects/job.ts';
-import { buildWorkerPodTemplate, dropUndefined, type WorkerPodOptions } from './objects/pod.ts';
+import { buildWorkerPodTemplate, type WorkerPodOptions } from './objects/pod.ts';
+import { definedOnly } from '../util/defaults.ts';
 import { DATA_CLAIM } from './objects/pvc.ts';
 import { duration } from './units.ts';
 import type { Job } from './types.ts';
@@ -29,7 +30,7 @@ export function buildDataJob(options: DataJobOptions): Job {
   const { args, namespace, ...pod } = options;
   const template = buildWorkerPodTemplate({
     memory: '2Gi',
-    ...dropUndefined(pod),
+    ...definedOnly(pod),
     command: ['caplab', ...args],
     dataClaim: pod.dataClaim ?? DATA_CLAIM,
     dataReadOnly: false,

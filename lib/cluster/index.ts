@@ -12,7 +12,7 @@ export {
   type Memory,
   type Duration,
 } from './units.ts';
-export { ANNOTATION as CAPLAB_ANNOTATIONS, LABEL as CAPLAB_LABELS, CAPLAB_VERSION, commonLabels, contentHash, canonicalJson } from './labels.ts';
+export { ANNOTATION as CAPLAB_ANNOTATIONS, LABEL as CAPLAB_LABELS, commonLabels } from './labels.ts';
 export type { KubeObject, ObjectMeta as KubeObjectMeta, Job as KubeJob, ConfigMap as KubeConfigMap, PodTemplate as KubePodTemplate, PodSpec as KubePodSpec, Container as KubeContainer, EnvVar as KubeEnvVar, Volume as KubeVolume, JobSpec as KubeJobSpec, PodFailurePolicyRule } from './types.ts';
 export * from './yaml.ts';
 export { buildWorkerPodTemplate, workerPodDefaults, WORKER_CONTAINER, SCRATCH_PATH, DATA_PATH as CLUSTER_DATA_PATH, WORKER_UID, type WorkerPodOptions } from './objects/pod.ts';
@@ -31,5 +31,4 @@ export * from './check.ts';
 export { apiStatus, type ApiStatus } from './api-error.ts';
 export { podTrialState, podIndex, type PodTrialState } from './pod-state.ts';
 export { submitSearchJob, cancelSearchJob, type SubmitResult } from './jobs.ts';
-export { createKubernetesExecutor, kubernetesExecutorDefaults, type KubernetesExecutorOptions } from '../exec/kubernetes.ts';
 export * from './capacity.ts';

@@ -2,13 +2,8 @@
  * Names, labels and annotations every caplab object carries. `app.kubernetes.io/*` are the
  * well-known labels tools group by; `caplab.dev/*` let caplab find its own objects again.
  */
-import { createHash } from 'node:crypto';
 import { CaplabError } from '../errors.ts';
-import { canonicalJson } from '../util/canonical.ts';
-
-export { canonicalJson };
-
-export const CAPLAB_VERSION = '0.1.0';
+import { CAPLAB_VERSION } from '../version.ts';
 
 export const LABEL = {
   name: 'app.kubernetes.io/name',
@@ -39,11 +34,6 @@ export function commonLabels(component: string, extra: Record<string, string> = 
     [LABEL.version]: CAPLAB_VERSION,
     ...extra,
   };
-}
-
-/** sha256 hex of a value's canonical JSON (object keys sorted), so equal content hashes equal. */
-export function contentHash(value: unknown): string {
-  return createHash('sha256').update(canonicalJson(value)).digest('hex');
 }
 
 /** Lower-case DNS-1123 label text from any id: "Grid Search #3" → "grid-search-3". */

@@ -2,7 +2,7 @@
  * What a kubernetes run would apply, without a cluster: `caplab search --executor kubernetes
  * --dry-run` prints it, and notebooks show it when no cluster is reachable.
  */
-import type { Spec } from '../exec/types.ts';
+import type { Spec } from '../spec/types.ts';
 import { DEFAULT_NAMESPACE } from './objects/namespace.ts';
 import { buildSearchJob, type SearchJobOptions } from './search-job.ts';
 import { toYamlDocuments } from './yaml.ts';

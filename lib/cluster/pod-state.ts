@@ -5,6 +5,8 @@
  * "stuck": they would wait forever, so the executor fails them fast with the message.
  */
 import { EXIT_BAD_CONFIG } from '../errors.ts';
+import { outOfMemory, type OomKind } from '../spec/oom.ts';
+import type { FailureCode } from '../spec/types.ts';
 import { ANNOTATION } from './labels.ts';
 import { WORKER_CONTAINER } from './objects/pod.ts';
 import type { V1Pod } from './vendor.ts';
@@ -13,7 +15,7 @@ export type PodTrialState =
   | { state: 'pending'; reason?: string; message?: string }
   | { state: 'running'; startedAt?: string }
   | { state: 'succeeded'; startedAt?: string; finishedAt?: string }
-  | { state: 'failed'; failure: string; reason: string; exitCode?: number; startedAt?: string; finishedAt?: string; disrupted: boolean }
+  | { state: 'failed'; failure: FailureCode; oom?: OomKind; reason: string; exitCode?: number; startedAt?: string; finishedAt?: string; disrupted: boolean }
   | { state: 'stuck'; failure: 'image-pull' | 'unschedulable' | 'bad-config'; reason: string; message: string };
 
 const IMAGE_PULL = new Set(['ImagePullBackOff', 'ErrImagePull', 'InvalidImageName', 'ErrImageNeverPull', 'RegistryUnavailable']);
@@ -39,8 +41,9 @@ export function podTrialState(pod: V1Pod): PodTrialState {
   const term = cs?.state?.terminated ?? (status.phase === 'Failed' || status.phase === 'Succeeded' ? cs?.lastState?.terminated : undefined);
   if (term) {
     const times = { startedAt: time(term.startedAt), finishedAt: time(term.finishedAt) };
-    if (term.reason === 'OOMKilled') {
-      return { state: 'failed', failure: 'oom', reason: `OOMKilled: pod memory limit ${limit ?? 'unknown'} (exit code ${term.exitCode})`, exitCode: term.exitCode, disrupted, ...times };
+    const oom = outOfMemory({ containerReason: term.reason ?? '', code: term.exitCode });
+    if (oom) {
+      return { state: 'failed', failure: 'oom', oom: oom.kind, reason: `OOMKilled: pod memory limit ${limit ?? 'unknown'} (exit code ${term.exitCode})`, exitCode: term.exitCode, disrupted, ...times };
     }
     if (term.exitCode === 0 && status.phase !== 'Failed') return { state: 'succeeded', ...times };
     if (term.exitCode === EXIT_BAD_CONFIG) {

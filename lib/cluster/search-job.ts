@@ -6,11 +6,13 @@
  * same ids with other content is caught instead of silently attaching.
  */
 import { CaplabError } from '../errors.ts';
-import type { Spec } from '../exec/types.ts';
-import { ANNOTATION, LABEL, contentHash, labelValue, slug } from './labels.ts';
+import type { Spec } from '../spec/types.ts';
+import { ANNOTATION, LABEL, labelValue, slug } from './labels.ts';
+import { contentHash } from '../util/canonical.ts';
 import { SPECS_KEY, buildSpecsConfigMap } from './objects/configmap.ts';
 import { MAX_JOB_NAME, buildIndexedJob } from './objects/job.ts';
-import { buildWorkerPodTemplate, dropUndefined, type WorkerPodOptions } from './objects/pod.ts';
+import { buildWorkerPodTemplate, type WorkerPodOptions } from './objects/pod.ts';
+import { definedOnly } from '../util/defaults.ts';
 import type { ConfigMap, Job } from './types.ts';
 import type { Duration } from './units.ts';
 
@@ -50,7 +52,7 @@ export function buildSearchJob(specs: Spec[], options: SearchJobOptions = {}): S
     if (ids.has(s.id)) throw new CaplabError('duplicate-spec', `Spec id "${s.id}" appears twice.`, { hint: 'Give every spec a unique id.' });
     ids.add(s.id);
   }
-  const o = dropUndefined(options);
+  const o = definedOnly(options);
   const experiment = o.experiment ?? 'search';
   const name = searchJobName(specs, experiment);
   const labels = { [LABEL.experiment]: labelValue(experiment), [LABEL.job]: name };

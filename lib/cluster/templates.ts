@@ -3,7 +3,8 @@
  * read are the manifests caplab applies. `caplab cluster manifests --write k8s` regenerates them;
  * test/cluster-templates.test.ts fails when they drift.
  */
-import type { Spec } from '../exec/types.ts';
+import type { Spec } from '../spec/types.ts';
+import type { ModelConfig } from '../train/config.ts';
 import { DEFAULT_NAMESPACE, buildNamespace } from './objects/namespace.ts';
 import { buildDataClaim } from './objects/pvc.ts';
 import { buildNodeViewerBinding, buildNodeViewerClusterRole, buildUserRole, buildUserRoleBinding, userRoleRules } from './objects/rbac.ts';
@@ -29,11 +30,16 @@ export function clusterSetupObjects(namespace: string = DEFAULT_NAMESPACE): Kube
   ];
 }
 
-/** Three example specs, so the template shows a real ConfigMap and Job. */
-export const EXAMPLE_SPECS: Spec[] = [0, 1, 2].map((i) => ({
+type ExampleTrialSpec = Spec<{ config: Partial<ModelConfig>; data: unknown }, 'trial'>;
+
+/**
+ * Three example trial specs, so the template shows a real ConfigMap and Job. The config is typed,
+ * so a misspelt field fails to compile instead of failing every pod as bad-config.
+ */
+export const EXAMPLE_SPECS: ExampleTrialSpec[] = [0, 1, 2].map((i): ExampleTrialSpec => ({
   id: `trial-${String(i).padStart(3, '0')}`,
   kind: 'trial',
-  payload: { config: { hidden: [64], batch: 256, learningRate: 0.001 * (i + 1), epochs: 3 }, data: { synthetic: { seed: 42, tickers: 100, days: 1260, scale: 1 } } },
+  payload: { config: { hidden: [64], batchSize: 256, learningRate: 0.001 * (i + 1), epochs: 3 }, data: { synthetic: { seed: 42, tickers: 100, days: 1260, scale: 1 } } },
 }));
 
 /** Rules with their reasons as comments: YAML from JSON has no comments, so add them here. */

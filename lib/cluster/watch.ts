@@ -6,6 +6,7 @@
  */
 import { k8s, type KubernetesObject } from './vendor.ts';
 import type { Kube } from './kube.ts';
+import { withDefaults } from '../util/defaults.ts';
 
 export interface WatchHandlers<T> {
   onChange(obj: T): void;
@@ -45,7 +46,7 @@ export async function watchObjects<T extends KubernetesObject>(
   handlers: WatchHandlers<T>,
   options: WatchOptions = {},
 ): Promise<RunningWatch<T>> {
-  const o = { ...defaults, ...options };
+  const o = withDefaults(defaults, options);
   const m = await k8s();
   const ns = kube.namespace;
   const { label: labelSelector, field: fieldSelector } = typeof selector === 'string' ? { label: selector, field: undefined } : selector;

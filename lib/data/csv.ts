@@ -5,7 +5,8 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
-import { CaplabError } from '../errors.ts';
+import { createInterface } from 'node:readline';
+import { CaplabError, type ErrorCode } from '../errors.ts';
 import { parseDecimal } from '../util/numbers.ts';
 import { isoDate, parseIsoDate } from './calendar.ts';
 
@@ -100,7 +101,7 @@ function splitLine(line: string): string[] {
   return out;
 }
 
-function bad(code: string, message: string, hint: string): CaplabError {
+function bad(code: ErrorCode, message: string, hint: string): CaplabError {
   return new CaplabError(code, message, { hint });
 }
 

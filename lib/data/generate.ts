@@ -7,7 +7,8 @@ import { FEATURE_NAMES, WARMUP } from './features.ts';
 import { dateSplit } from './split.ts';
 import { BYTES_PER_ROW, MAX_SHARD_GROUPS, writeDataset, type TickerSource } from './writer.ts';
 import { formatBytes } from '../util/format.ts';
-import { checkInteger, checkOut, withDefaults } from './options.ts';
+import { checkInteger, checkOut } from './options.ts';
+import { withDefaults } from '../util/defaults.ts';
 
 export interface GenerateOptions {
   /** Folder to write (must not exist unless `force`). Required. */

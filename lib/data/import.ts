@@ -9,7 +9,8 @@ import { isDatasetFolder } from './manifest.ts';
 import { MIN_HISTORY, WARMUP } from './features.ts';
 import { summarize, type DatasetSummary } from './generate.ts';
 import type { OhlcvSeries } from './market.ts';
-import { checkInteger, checkOut, withDefaults } from './options.ts';
+import { checkInteger, checkOut } from './options.ts';
+import { withDefaults } from '../util/defaults.ts';
 import { dateSplit } from './split.ts';
 import { writeDataset } from './writer.ts';
 

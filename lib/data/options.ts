@@ -18,10 +18,3 @@ export function checkOut(out: unknown): string {
   }
   return out;
 }
-
-/** Defaults spread before the caller's options; an option passed as `undefined` keeps its default. */
-export function withDefaults<D extends object, O extends object>(defaults: D, options: O): O & D {
-  const out: Record<string, unknown> = { ...(defaults as Record<string, unknown>) };
-  for (const [k, v] of Object.entries(options)) if (v !== undefined) out[k] = v;
-  return out as D & O;
-}

@@ -7,7 +7,8 @@ import { readNpyHeader } from './npy.ts';
 import { allocSeries, marketFactors, simulateTicker, syntheticDate } from './market.ts';
 import { WARMUP } from './features.ts';
 import { weekdays } from './calendar.ts';
-import { checkInteger, withDefaults } from './options.ts';
+import { checkInteger } from './options.ts';
+import { withDefaults } from '../util/defaults.ts';
 import { rng, STREAM } from './random.ts';
 
 /** The name of synthetic ticker `id`: SYN00000, SYN00001, … */

@@ -9,6 +9,7 @@
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { CaplabError } from '../errors.ts';
 import { FRAME, floatsOf, readFrames, sendFrame, sendJson, type Frame } from './frames.ts';
+import { withDefaults } from '../util/defaults.ts';
 
 export interface GroupOptions {
   rank: number;
@@ -42,7 +43,7 @@ function checkOptions(o: GroupOptions): void {
 /** Joins the group; resolves once every rank has arrived. */
 export async function joinGroup(options: GroupOptions): Promise<Group> {
   checkOptions(options);
-  const o = { ...defaults, ...options };
+  const o = withDefaults(defaults, options);
   if (o.worldSize === 1) return { rank: 0, worldSize: 1, allReduceMean: async () => {}, close: async () => {} };
   return o.rank === 0 ? leader(o) : follower(o);
 }

@@ -1,17 +1,18 @@
 /**
- * runDataParallelLocal: k ranks as k child processes (`caplab worker`, spec kind 'rank') on this
- * machine, all at once, meeting on 127.0.0.1. The same spec a pod of the Kubernetes Indexed Job
- * runs, so a local and a cloud run differ only in where the ranks ran.
+ * runDataParallelLocal: k ranks as k specs of kind 'rank' on the pool executor with k workers, so
+ * all run at once as child processes (`caplab worker`) meeting on 127.0.0.1. The same spec a pod
+ * of the Kubernetes Indexed Job runs, so a local and a cloud run differ only in where the ranks ran.
  */
 import { createServer } from 'node:net';
 import { CaplabError } from '../errors.ts';
-import { runSpecInChild } from '../exec/child.ts';
-import type { Spec, SpecResult } from '../exec/types.ts';
+import { createPoolExecutor } from '../exec/pool.ts';
+import type { SpecResult } from '../spec/types.ts';
+import { withDefaults } from '../util/defaults.ts';
 import type { ProgressHook } from '../progress.ts';
 import { validateModelConfig, type ModelConfig } from '../train/config.ts';
 import type { BackendChoice, TrainResult } from '../train/types.ts';
 import type { DataParallelResult, RankReport } from './data-parallel.ts';
-import type { RankPayload, RankProgress } from './rank-worker.ts';
+import type { RankProgress, RankSpec } from './rank-worker.ts';
 
 export interface LocalDataParallelOptions {
   /** Dataset folder. */
@@ -72,7 +73,7 @@ export function freePort(): Promise<number> {
  * ```
  */
 export async function runDataParallelLocal(options: LocalDataParallelOptions): Promise<LocalDataParallelResult> {
-  const o = { ...options, ranks: options.ranks ?? defaults.ranks, backend: options.backend ?? defaults.backend, timeoutMs: options.timeoutMs ?? defaults.timeoutMs };
+  const o = withDefaults(defaults, options);
   if (!Number.isInteger(o.ranks) || o.ranks < 1) {
     throw new CaplabError('bad-config', `ranks must be a positive integer, got ${JSON.stringify(o.ranks)}.`);
   }
@@ -89,28 +90,25 @@ export async function runDataParallelLocal(options: LocalDataParallelOptions): P
     graceTimer ??= setTimeout(() => abort.abort(), FAILURE_GRACE_MS);
   };
   o.signal?.addEventListener('abort', onAbort, { once: true });
-  const specs: Spec<RankPayload>[] = Array.from({ length: o.ranks }, (_, rank) => ({
+  const specs: RankSpec[] = Array.from({ length: o.ranks }, (_, rank) => ({
     id: `rank-${rank}`,
     kind: 'rank',
     payload: { rank, worldSize: o.ranks, host: '127.0.0.1', port, data: { dir: o.data }, config, backend: o.backend, timeoutMs: o.timeoutMs },
   }));
   let results: SpecResult[];
   try {
-    results = await Promise.all(
-      specs.map((spec, rank) =>
-        runSpecInChild(spec, { executor: 'pool', worker: `rank-${rank}`, killGraceMs: 2000 }, {
-          signal: abort.signal,
-          onSpecProgress: (_id, data) => {
-            const p = data as RankProgress;
-            o.onRankProgress?.(p);
-            if (rank === 0) o.onProgress?.({ kind: 'epoch', epoch: p.epoch, epochs: p.epochs, loss: p.loss, valLoss: p.valLoss, seconds: p.seconds });
-          },
-        }).then((r) => {
-          if (r.status !== 'ok') abortSoon();
-          return r;
-        }),
-      ),
-    );
+    // Every rank at once: the group cannot form with one rank waiting for a slot.
+    results = await createPoolExecutor({ workers: o.ranks, killGraceMs: 2000 }).run(specs, {
+      signal: abort.signal,
+      onEvent: (e) => {
+        if (e.kind === 'finished' && e.result.status !== 'ok') abortSoon();
+      },
+      onSpecProgress: (id, data) => {
+        const p = data as RankProgress;
+        o.onRankProgress?.(p);
+        if (id === 'rank-0') o.onProgress?.({ kind: 'epoch', epoch: p.epoch, epochs: p.epochs, loss: p.loss, valLoss: p.valLoss, seconds: p.seconds });
+      },
+    });
   } finally {
     clearTimeout(graceTimer);
     o.signal?.removeEventListener('abort', onAbort);

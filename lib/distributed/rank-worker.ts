@@ -4,8 +4,7 @@
  * puts the rank in the payload. Reports each epoch, tagged with rank and pid.
  */
 import { CaplabError } from '../errors.ts';
-import type { WorkerContext } from '../exec/kinds.ts';
-import type { Spec } from '../exec/types.ts';
+import type { Spec, WorkerContext } from '../spec/types.ts';
 import { validateModelConfig, type ModelConfig } from '../train/config.ts';
 import type { BackendChoice } from '../train/types.ts';
 import { trainDataParallel, type DataParallelResult } from './data-parallel.ts';
@@ -47,7 +46,9 @@ function payloadRank(p: RankPayload, specId: string): number {
   return rank;
 }
 
-export async function runSpec(spec: Spec, ctx: WorkerContext): Promise<DataParallelResult> {
+export type RankSpec = Spec<RankPayload, 'rank'>;
+
+export async function runSpec(spec: RankSpec, ctx: WorkerContext): Promise<DataParallelResult> {
   const p = spec.payload as RankPayload;
   if (!p || typeof p !== 'object' || !p.data || typeof p.data.dir !== 'string' || typeof p.host !== 'string' || !Number.isInteger(p.port)) {
     throw new CaplabError('bad-config', `Rank spec ${spec.id} needs a payload with worldSize, host, port, data.dir and config.`);

@@ -9,8 +9,12 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CaplabError, EXIT_BAD_CONFIG } from '../errors.ts';
 import { localProvenance, type Provenance } from '../provenance.ts';
-import type { ExecHooks, Spec, SpecResult } from './types.ts';
-import { classifyExit, lineSplitter, parseWorkerLine, type WorkerResultLine } from './worker-protocol.ts';
+import { classifyExit, lineSplitter, parseWorkerLine, type WorkerResultLine } from '../spec/protocol.ts';
+import type { Spec, SpecResult } from '../spec/types.ts';
+import { withDefaults } from '../util/defaults.ts';
+import { formatBytes } from '../util/format.ts';
+import { watchMemory, type MemoryWatch, type MemoryWatchOptions } from './memory-watch.ts';
+import type { ExecHooks } from './types.ts';
 
 export interface ChildRunOptions {
   /** Recorded in provenance and passed to the worker as CAPLAB_EXECUTOR. */
@@ -23,6 +27,16 @@ export interface ChildRunOptions {
   env?: Record<string, string>;
   /** After SIGTERM (stop or cancel), how long the child gets before SIGKILL. Default 5000 ms. */
   killGraceMs?: number;
+  /**
+   * Measure the child's memory (the result then carries `peakRssBytes`) and, with a budget, kill
+   * it when it goes over, as a container's memory limit would (failure 'over-budget'). Default: not watched.
+   */
+  memory?: MemoryWatchOptions;
+  /**
+   * The node script and arguments the child runs, before `--spec-json JSON`. Default
+   * `[<repo>/bin/caplab.js, 'worker']`. Tests put small scripts here that misbehave on purpose.
+   */
+  workerCommand?: string[];
 }
 
 const defaults = { nodeArgs: [] as string[], env: {} as Record<string, string>, killGraceMs: 5000 };
@@ -49,10 +63,23 @@ export function caplabBin(): string {
   });
 }
 
+type Outcome = Pick<SpecResult, 'status'> & Partial<SpecResult>;
+
+/** What the parent saw of a child by the time it closed. */
+interface ChildEnd {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  line: WorkerResultLine | null;
+  stderr: string;
+  stopCause?: 'early-stop' | 'cancelled';
+  spawnError?: Error;
+  memory?: MemoryWatch;
+}
+
 export function runSpecInChild(spec: Spec, options: ChildRunOptions, hooks: ExecHooks = {}): Promise<SpecResult> {
-  const o = { ...defaults, ...options };
+  const o = withDefaults(defaults, options);
   const started = new Date();
-  const finish = (fields: Pick<SpecResult, 'status'> & Partial<SpecResult>, provenance?: Provenance): SpecResult => {
+  const finish = (fields: Outcome, provenance?: Provenance): SpecResult => {
     const finished = new Date();
     const result: SpecResult = {
       id: spec.id,
@@ -69,23 +96,26 @@ export function runSpecInChild(spec: Spec, options: ChildRunOptions, hooks: Exec
   if (hooks.signal?.aborted) {
     return Promise.resolve(finish({ status: 'stopped', failure: 'cancelled', reason: 'not started: the run was cancelled' }));
   }
+  hooks.onEvent?.({ kind: 'started', id: spec.id, worker: o.worker, at: started.toISOString() });
+  return superviseChild(spec, o, hooks).then((end) => finish(outcomeOf(end), end.line?.provenance));
+}
 
-  return new Promise<SpecResult>((resolve) => {
-    hooks.onEvent?.({ kind: 'started', id: spec.id, worker: o.worker, at: started.toISOString() });
-    const child = spawn(process.execPath, [...o.nodeArgs, caplabBin(), 'worker', '--spec-json', JSON.stringify(spec)], {
+/** Spawns the worker, relays its progress, stops it when asked, and resolves when it has closed. */
+function superviseChild(spec: Spec, o: ChildRunOptions & typeof defaults, hooks: ExecHooks): Promise<ChildEnd> {
+  return new Promise((resolve) => {
+    const command = o.workerCommand ?? [caplabBin(), 'worker'];
+    const child = spawn(process.execPath, [...o.nodeArgs, ...command, '--spec-json', JSON.stringify(spec)], {
       env: { ...process.env, ...o.env, CAPLAB_EXECUTOR: o.executor },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    let resultLine: WorkerResultLine | null = null;
-    let stderr = '';
-    let stopCause: 'early-stop' | 'cancelled' | undefined;
+    const memory = o.memory ? watchMemory(child, o.memory) : undefined;
+    const end: Omit<ChildEnd, 'code' | 'signal'> = { line: null, stderr: '', memory };
     let killTimer: NodeJS.Timeout | undefined;
     let exited = false;
-    let spawnError: Error | undefined;
 
     const stop = (cause: 'early-stop' | 'cancelled') => {
-      if (stopCause || exited) return;
-      stopCause = cause;
+      if (end.stopCause || exited) return;
+      end.stopCause = cause;
       child.kill('SIGTERM');
       killTimer = setTimeout(() => child.kill('SIGKILL'), o.killGraceMs);
     };
@@ -96,7 +126,7 @@ export function runSpecInChild(spec: Spec, options: ChildRunOptions, hooks: Exec
       const parsed = parseWorkerLine(line);
       if (!parsed || parsed.id !== spec.id) return;
       if (parsed.caplab === 'result') {
-        resultLine = parsed;
+        end.line = parsed;
         return;
       }
       hooks.onEvent?.({ kind: 'progress', id: spec.id, worker: o.worker, data: parsed.data });
@@ -106,28 +136,43 @@ export function runSpecInChild(spec: Spec, options: ChildRunOptions, hooks: Exec
     child.stdout.on('data', (chunk: string) => lines.push(chunk));
     child.stderr.setEncoding('utf8');
     child.stderr.on('data', (chunk: string) => {
-      stderr = (stderr + chunk).slice(-STDERR_TAIL);
+      end.stderr = (end.stderr + chunk).slice(-STDERR_TAIL);
     });
     child.on('error', (e) => {
-      spawnError = e;
+      end.spawnError = e;
     });
     child.on('close', (code, signal) => {
       exited = true;
       lines.end();
+      memory?.stop();
       clearTimeout(killTimer);
       hooks.signal?.removeEventListener('abort', onAbort);
-      const line = resultLine as WorkerResultLine | null;
-      if (spawnError && !line) {
-        resolve(finish({ status: 'failed', failure: 'crash', reason: `could not start the worker: ${spawnError.message}` }));
-      } else if (stopCause && line?.status !== 'ok') {
-        const reason = stopCause === 'early-stop' ? 'stopped early by the scheduler' : 'cancelled: the run was interrupted';
-        resolve(finish({ status: 'stopped', failure: stopCause, reason, result: line?.result }, line?.provenance));
-      } else if (line) {
-        const { status, reason, failure, result } = line;
-        resolve(finish({ status, reason, failure, result }, line.provenance));
-      } else {
-        resolve(finish(classifyExit({ code, signal, stderr, badConfigCode: EXIT_BAD_CONFIG })));
-      }
+      resolve({ ...end, code, signal });
     });
   });
+}
+
+/** The spec's outcome: a stop or a budget kill first, then the worker's own result line, then its exit. */
+function outcomeOf(end: ChildEnd): Outcome {
+  const { line } = end;
+  const measured = {
+    exit: { code: end.code, signal: end.signal },
+    ...(end.memory ? { peakRssBytes: end.memory.peakBytes } : {}),
+  };
+  if (end.spawnError && !line) {
+    return { status: 'failed', failure: 'crash', reason: `could not start the worker: ${end.spawnError.message}`, ...measured };
+  }
+  if (end.stopCause && line?.status !== 'ok') {
+    const reason = end.stopCause === 'early-stop' ? 'stopped early by the scheduler' : 'cancelled: the run was interrupted';
+    return { status: 'stopped', failure: end.stopCause, reason, result: line?.result, ...measured };
+  }
+  if (end.memory?.overBudget) {
+    const reason = `killed by its runner: memory went over the budget (peak ${formatBytes(end.memory.peakBytes)} > ${formatBytes(end.memory.budgetBytes ?? 0)})`;
+    return { status: 'failed', failure: 'over-budget', reason, result: line?.result, ...measured };
+  }
+  if (line) {
+    const { status, reason, failure, oom, result } = line;
+    return { status, reason, failure, ...(oom ? { oom } : {}), result, ...measured };
+  }
+  return { ...classifyExit({ code: end.code, signal: end.signal, stderr: end.stderr, badConfigCode: EXIT_BAD_CONFIG }), ...measured };
 }

@@ -4,7 +4,7 @@
  * this file does I/O or reads a clock.
  */
 import type { Provenance } from '../provenance.ts';
-import type { SpecResult } from './types.ts';
+import type { FailureCode, SpecResult } from './types.ts';
 import { LABEL } from '../cluster/labels.ts';
 import { podIndex, type PodTrialState } from '../cluster/pod-state.ts';
 import type { V1Job, V1Pod } from '../cluster/vendor.ts';
@@ -71,7 +71,7 @@ export function settle(pass: Pass, i: number, result: Settlement, pod?: V1Pod, f
 }
 
 /** A result with no pod verdict behind it (failed fast, cancelled, Job gone). */
-export function verdict(pass: Pass, i: number, status: SpecResult['status'], failure: string, reason: string, pod?: V1Pod): void {
+export function verdict(pass: Pass, i: number, status: SpecResult['status'], failure: FailureCode, reason: string, pod?: V1Pod): void {
   const now = new Date(pass.o.now).toISOString();
   const started = toIso(pod?.status?.startTime) ?? now;
   settle(pass, i, {
@@ -83,7 +83,7 @@ export function verdict(pass: Pass, i: number, status: SpecResult['status'], fai
 }
 
 /** Every open spec gets the same verdict (the Job cannot go on). */
-export function settleRest(pass: Pass, status: SpecResult['status'], failure: string, reason: string): void {
+export function settleRest(pass: Pass, status: SpecResult['status'], failure: FailureCode, reason: string): void {
   for (const i of openIndexes(pass)) verdict(pass, i, status, failure, reason, pass.byIndex[i].at(-1));
 }
 

@@ -7,7 +7,7 @@
 import { podIndex, podTrialState, type PodTrialState } from '../cluster/pod-state.ts';
 import type { V1Pod } from '../cluster/vendor.ts';
 import type { Provenance } from '../provenance.ts';
-import { findResultLine } from './worker-protocol.ts';
+import { findResultLine } from '../spec/protocol.ts';
 import type { Settlement } from './kubernetes-observed.ts';
 import {
   EARLY_STOP_REASON, isActive, isOpen, jobFailedCondition, ours, parseIndexes, push, settle, toIso, verdict, type Pass,

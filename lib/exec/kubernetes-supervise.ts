@@ -9,7 +9,7 @@
 import type { Provenance } from '../provenance.ts';
 import { localProvenance } from '../provenance.ts';
 import type { ExecHooks, Spec, SpecResult } from './types.ts';
-import { lineSplitter, parseWorkerLine } from './worker-protocol.ts';
+import { lineSplitter, parseWorkerLine } from '../spec/protocol.ts';
 import { deletePod, followPodLog, type FollowedLog } from '../cluster/follow.ts';
 import { LABEL } from '../cluster/labels.ts';
 import { apiFailure, cancelSearchJob, latestPodWarning, readPodLog, scaleUpTriggered } from '../cluster/jobs.ts';

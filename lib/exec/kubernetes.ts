@@ -6,11 +6,13 @@
  *   const ex = await createKubernetesExecutor({ image: 'me/caplab:0.1.0', experiment: 'grid' });
  *   const results = await ex.run(specs, { onEvent });
  */
-import type { Spec, SpecResult, Executor, ExecHooks } from './types.ts';
+import type { FailureCode, Spec, SpecResult } from '../spec/types.ts';
+import type { Executor, ExecHooks } from './types.ts';
 import { kubernetesManifests, kubernetesManifestsYaml } from '../cluster/manifests.ts';
 import { buildSearchJob } from '../cluster/search-job.ts';
 import { duration, type Cpu, type Memory } from '../cluster/units.ts';
-import { DATA_PATH, dropUndefined } from '../cluster/objects/pod.ts';
+import { DATA_PATH } from '../cluster/objects/pod.ts';
+import { withDefaults } from '../util/defaults.ts';
 import { DATA_CLAIM } from '../cluster/objects/pvc.ts';
 import { CaplabError } from '../errors.ts';
 import { loadKube, type KubeOptions } from '../cluster/kube.ts';
@@ -76,7 +78,7 @@ export interface KubernetesExecutorOptions extends KubeOptions {
 export const kubernetesExecutorDefaults = { unschedulableGraceMs: 15_000, createFailedGraceMs: 5_000, dryRun: false };
 
 export function createKubernetesExecutor(options: KubernetesExecutorOptions = {}): Executor {
-  const o = { ...kubernetesExecutorDefaults, ...dropUndefined(options) };
+  const o = withDefaults(kubernetesExecutorDefaults, options);
   const jobOptions = () => ({
     experiment: o.experiment,
     image: o.image,
@@ -130,7 +132,7 @@ export function checkClusterDataPath(path: string): void {
   }
 }
 
-function notRun(spec: Spec, failure: string, reason: string, hooks: ExecHooks): SpecResult {
+function notRun(spec: Spec, failure: FailureCode, reason: string, hooks: ExecHooks): SpecResult {
   const now = new Date().toISOString();
   const result: SpecResult = {
     id: spec.id,

@@ -4,7 +4,8 @@
  */
 import { CaplabError } from '../errors.ts';
 import { runSpecInChild, type ChildRunOptions } from './child.ts';
-import type { ExecHooks, Spec, SpecResult } from './types.ts';
+import type { Spec, SpecResult } from '../spec/types.ts';
+import type { ExecHooks } from './types.ts';
 
 export interface LocalRunOptions extends Omit<ChildRunOptions, 'worker'> {
   /** Child processes at once. */

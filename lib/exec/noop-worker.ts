@@ -3,8 +3,7 @@
  * spec and plays the misbehaving trial in failure tests (throw, crash, run out of memory).
  */
 import { CaplabError } from '../errors.ts';
-import type { Spec } from './types.ts';
-import type { WorkerContext } from './kinds.ts';
+import type { Spec, WorkerContext } from '../spec/types.ts';
 
 export interface NoopPayload {
   /** Waits this long (ends early when stopped). Default 0. */

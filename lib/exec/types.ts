@@ -1,36 +1,10 @@
 /**
- * The architecture's one idea: a unit of work is a serializable spec; an executor runs specs.
- * The same worker entry point (`caplab worker`) runs a spec under every executor, so a local and
- * a cloud run differ only in where the spec ran.
+ * The executor interface: an executor runs specs (lib/spec/types.ts) and tells what happens as
+ * it works. Spec and SpecResult are re-exported here because every executor speaks in them.
  */
-import type { Provenance } from '../provenance.ts';
+import type { Spec, SpecResult } from '../spec/types.ts';
 
-/** A unit of work. Must survive JSON.stringify/parse unchanged. */
-export interface Spec<P = unknown> {
-  /** Stable id (e.g. a trial id); results are keyed by it, and resume skips ids already done. */
-  id: string;
-  /** What the worker does with it: 'trial' trains one config; 'noop' measures overhead; others by module. */
-  kind: string;
-  payload: P;
-}
-
-export type SpecStatus = 'ok' | 'failed' | 'stopped';
-
-export interface SpecResult<R = unknown> {
-  id: string;
-  status: SpecStatus;
-  /** Why it failed or stopped, in words a person can act on (e.g. "OOMKilled: pod memory limit 512Mi"). */
-  reason?: string;
-  /** Failure class for machines: 'oom', 'crash', 'bad-config', 'timeout', 'image-pull', 'unschedulable', 'cancelled', 'early-stop'. */
-  failure?: string;
-  result?: R;
-  /** Which worker ran it: "seq-0", "pool-3", a pod name. */
-  worker: string;
-  startedAt: string;
-  finishedAt: string;
-  seconds: number;
-  provenance: Provenance;
-}
+export type { Spec, SpecResult, SpecStatus, FailureCode } from '../spec/types.ts';
 
 /** What an executor tells while it works. */
 export type ExecEvent =

@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { freemem } from 'node:os';
 import { join } from 'node:path';
-import { definedOnly } from './options.ts';
+import { withDefaults } from '../util/defaults.ts';
 
 export interface AvailableMemory {
   bytes: number;
@@ -83,7 +83,7 @@ async function cgroupHeadroom(procRoot: string, cgroupRoot: string): Promise<Ava
  * `os.freemem()` where /proc is missing.
  */
 export async function availableMemory(options: AvailableMemoryOptions = {}): Promise<AvailableMemory> {
-  const o = { ...defaults, ...definedOnly(options) };
+  const o = withDefaults(defaults, options);
   const avail = await memAvailable(o.procRoot);
   const machine: AvailableMemory = avail !== null ? { bytes: avail, source: '/proc/meminfo MemAvailable' } : { bytes: freemem(), source: 'os.freemem()' };
   const cgroup = await cgroupHeadroom(o.procRoot, o.cgroupRoot);

@@ -2,8 +2,9 @@
  * From measured peaks to advice: a straight-line fit memory ≈ fixed + perRow × rows, the scale
  * where that line crosses a budget, and how many pods of what size a bigger scale needs.
  */
-import { floorMemoryQuantity, formatBytes, podMemoryQuantity } from './bytes.ts';
-import { definedOnly } from './options.ts';
+import { floorMemoryQuantity, podMemoryQuantity } from './bytes.ts';
+import { formatBytes } from '../util/format.ts';
+import { withDefaults } from '../util/defaults.ts';
 
 export interface MemoryPoint {
   rows: number;
@@ -122,7 +123,7 @@ const planDefaults = { headroom: 0.25, maxPods: 256 };
  * fixed part again: that is why k pods need more memory in total than one process.
  */
 export function podPlan(fit: MemoryFit, rows: number, options: PodPlanOptions): PodPlan {
-  const o = { ...planDefaults, ...definedOnly(options) } as Required<PodPlanOptions>;
+  const o = withDefaults(planDefaults, options);
   const needBytes = predictMemory(fit, rows);
   const need = `~${formatBytes(needBytes, 2)}`;
   for (let k = 1; k <= o.maxPods; k++) {

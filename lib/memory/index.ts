@@ -1,8 +1,7 @@
-export { parseBytes, podMemoryQuantity } from './bytes.ts';
+export { podMemoryQuantity } from './bytes.ts';
+export { parseBytes } from '../util/quantity.ts';
 export { availableMemory, type AvailableMemory, type AvailableMemoryOptions } from './available.ts';
-export { readProcMemory, parseProcStatus, type ProcMemory } from './proc.ts';
-export { EXIT_OUT_OF_MEMORY, OOM_MARKER, WASM_MEMORY_LIMIT_BYTES, classifyExit as classifyProbeExit, outOfMemoryKind, exitIfOutOfMemory, type OomKind } from './oom.ts';
-export { runProbeChild, type ChildRun, type ChildRunOptions } from './child.ts';
+export { EXIT_OUT_OF_MEMORY, outOfMemory, type OomKind, type EndFacts, type OutOfMemory } from '../spec/oom.ts';
 export { fitMemory, predictMemory, maxRowsWithin, podPlan, type MemoryFit, type MemoryPoint, type PodPlan, type PodPlanOptions } from './fit.ts';
 export { runProbe, type ProbeOptions, type ProbeReport, type ProbeRun, type ProbeOutcome, type ProbePlanRow } from './probe.ts';
 export { probeOutcomeLabel, probeRunTable, probePlanTable, describeFit, formatProbeReport, probeProgressReporter } from './summary.ts';

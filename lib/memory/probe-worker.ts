@@ -1,18 +1,17 @@
 /**
  * Spec kind 'probe': the child side of the memory probe. Loads one dataset into memory and trains
  * on it for a fixed number of steps (or one epoch), so the parent can watch how much memory that
- * takes. An allocation failure exits with `EXIT_OUT_OF_MEMORY` and a marker line, so the parent
- * can tell "ran out of memory" from "crashed".
+ * takes. An allocation failure is thrown like any error: the worker entry tells it apart
+ * (lib/spec/oom.ts) and exits with `EXIT_OUT_OF_MEMORY`, so the parent can tell "ran out of
+ * memory" from "crashed".
  */
-import type { Spec } from '../exec/types.ts';
-import type { WorkerContext } from '../exec/kinds.ts';
+import type { Spec, WorkerContext } from '../spec/types.ts';
 import { CaplabError } from '../errors.ts';
 import { loadDataset } from '../train/dataset.ts';
 import { initBackend } from '../train/backend.ts';
 import { trainModel } from '../train/train.ts';
 import type { BackendChoice } from '../train/types.ts';
 import type { ModelConfig } from '../train/config.ts';
-import { exitIfOutOfMemory } from './oom.ts';
 
 export interface ProbeSpecPayload {
   /** Dataset folder to load. */
@@ -40,7 +39,9 @@ export interface ProbeWorkerResult {
   arrayBuffersBytes: number;
 }
 
-export async function runSpec(spec: Spec, ctx: WorkerContext): Promise<ProbeWorkerResult> {
+export type ProbeSpec = Spec<ProbeSpecPayload, 'probe'>;
+
+export async function runSpec(spec: ProbeSpec, ctx: WorkerContext): Promise<ProbeWorkerResult> {
   const p = (spec.payload ?? {}) as ProbeSpecPayload;
   if (typeof p.dataDir !== 'string' || !p.dataDir) {
     throw new CaplabError('bad-config', `Probe spec ${spec.id} has no payload.dataDir.`);
@@ -49,34 +50,30 @@ export async function runSpec(spec: Spec, ctx: WorkerContext): Promise<ProbeWork
   if (!Number.isInteger(steps) || steps < 0) {
     throw new CaplabError('bad-config', `Probe spec ${spec.id}: payload.steps must be an integer ≥ 0, got ${JSON.stringify(p.steps)}.`);
   }
-  try {
-    const t0 = performance.now();
-    const backend = await initBackend(p.backend ?? 'auto');
-    const data = await loadDataset(p.dataDir);
-    const loadSeconds = (performance.now() - t0) / 1000;
-    const rows = data.train.rows + data.validation.rows + data.test.rows;
-    ctx.report({ phase: 'loaded', rows, seconds: loadSeconds });
-    const t1 = performance.now();
-    await trainModel(data, {
-      config: { ...p.config, epochs: 1 },
-      backend: p.backend ?? 'auto',
-      maxSteps: steps > 0 ? steps : undefined,
-      signal: ctx.signal,
-    });
-    const trainSeconds = (performance.now() - t1) / 1000;
-    const mem = process.memoryUsage();
-    return {
-      rows,
-      trainRows: data.train.rows,
-      features: data.features.length,
-      backend,
-      loadSeconds,
-      trainSeconds,
-      maxRssBytes: process.resourceUsage().maxRSS * 1024,
-      heapUsedBytes: mem.heapUsed,
-      arrayBuffersBytes: mem.arrayBuffers,
-    };
-  } catch (e) {
-    throw exitIfOutOfMemory(e);
-  }
+  const t0 = performance.now();
+  const backend = await initBackend(p.backend ?? 'auto');
+  const data = await loadDataset(p.dataDir);
+  const loadSeconds = (performance.now() - t0) / 1000;
+  const rows = data.train.rows + data.validation.rows + data.test.rows;
+  ctx.report({ phase: 'loaded', rows, seconds: loadSeconds });
+  const t1 = performance.now();
+  await trainModel(data, {
+    config: { ...p.config, epochs: 1 },
+    backend: p.backend ?? 'auto',
+    maxSteps: steps > 0 ? steps : undefined,
+    signal: ctx.signal,
+  });
+  const trainSeconds = (performance.now() - t1) / 1000;
+  const mem = process.memoryUsage();
+  return {
+    rows,
+    trainRows: data.train.rows,
+    features: data.features.length,
+    backend,
+    loadSeconds,
+    trainSeconds,
+    maxRssBytes: process.resourceUsage().maxRSS * 1024,
+    heapUsedBytes: mem.heapUsed,
+    arrayBuffersBytes: mem.arrayBuffers,
+  };
 }

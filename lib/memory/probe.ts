@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import { CaplabError } from '../errors.ts';
 import { GENERATE_DEFAULTS } from '../data/generate.ts';
-import { dataPath, repoRoot } from '../paths.ts';
+import { dataPath } from '../paths.ts';
 import { preset } from '../presets.ts';
 import type { ProgressHook } from '../progress.ts';
 import { localProvenance, type Provenance } from '../provenance.ts';
@@ -15,13 +15,15 @@ import type { ModelConfig } from '../train/config.ts';
 import type { BackendChoice } from '../train/types.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
 import { availableMemory } from './available.ts';
-import { formatBytes, parseBytes } from './bytes.ts';
-import { runProbeChild } from './child.ts';
+import { formatBytes } from '../util/format.ts';
+import { parseBytes } from '../util/quantity.ts';
 import { ensureProbeDataset, type ProbeDataset } from './datasets.ts';
 import { fitMemory, maxRowsWithin, podPlan, type MemoryFit, type PodPlan } from './fit.ts';
-import type { OomKind } from './oom.ts';
-import type { ProbeSpecPayload, ProbeWorkerResult } from './probe-worker.ts';
-import { definedOnly } from './options.ts';
+import type { OomKind } from '../spec/oom.ts';
+import type { SpecResult } from '../spec/types.ts';
+import { createSequentialExecutor } from '../exec/sequential.ts';
+import { withDefaults } from '../util/defaults.ts';
+import type { ProbeSpec, ProbeWorkerResult } from './probe-worker.ts';
 
 export interface ProbeOptions {
   /** Data scales to probe, in order. Default the preset's scales (full: 1, 10, 50, 200). */
@@ -148,22 +150,23 @@ async function resolveBudget(budget: ProbeOptions['budget']): Promise<{ bytes: n
   return { bytes: avail.bytes, source: avail.source };
 }
 
-/** The worker's result (inside its protocol line), or the bare object an injected script printed. */
-function workerResult(stdoutResult: Record<string, unknown> | undefined): { result?: Partial<ProbeWorkerResult>; failed?: string } {
-  if (!stdoutResult) return {};
-  if (stdoutResult.caplab === 'result') {
-    if (stdoutResult.status !== 'ok') return { failed: String(stdoutResult.reason ?? stdoutResult.status) };
-    return { result: (stdoutResult.result ?? {}) as Partial<ProbeWorkerResult> };
-  }
-  return { result: stdoutResult as Partial<ProbeWorkerResult> };
+/** What one probe run needs to know, worked out once from the options. */
+interface ProbeContext {
+  o: ReturnType<typeof probeDefaults>;
+  budgetBytes: number;
+  prepare: (scale: number) => Promise<ProbeDataset>;
+  emit: ProgressHook;
+}
+
+function probeDefaults(options: ProbeOptions) {
+  return withDefaults(defaults, options);
 }
 
 /** Runs the probe; see ProbeOptions. Never throws for a child that fails: that is a result. */
 export async function runProbe(options: ProbeOptions = {}): Promise<ProbeReport> {
   const started = performance.now();
   const p = preset();
-  // Options left undefined (e.g. an unset CLI flag) take the default rather than erase it.
-  const o = { ...defaults, ...definedOnly(options) };
+  const o = probeDefaults(options);
   const scales = checkScales(options.scales ?? p.scales);
   const tickers = options.tickers ?? p.tickers;
   const days = options.days ?? p.days;
@@ -179,89 +182,22 @@ export async function runProbe(options: ProbeOptions = {}): Promise<ProbeReport>
     options.prepare ??
     ((scale: number) =>
       ensureProbeDataset({ dir: join(dataRoot, `x${scale}-t${tickers}-d${days}-s${seed}`), scale, tickers, days, seed, onProgress: o.onProgress }));
-  const emit = o.onProgress ?? (() => {});
-  const script = options.command ?? [join(repoRoot(), 'bin', 'caplab.js'), 'worker'];
+  const ctx: ProbeContext = { o, budgetBytes: budget.bytes, prepare, emit: o.onProgress ?? (() => {}) };
 
   const runs: ProbeRun[] = [];
-  let failedOnce = false;
   for (const scale of scales) {
-    if ((failedOnce && !o.keepGoing) || o.signal?.aborted) {
+    const failedBefore = runs.some((r) => r.outcome !== 'ok' && r.outcome !== 'skipped');
+    if ((failedBefore && !o.keepGoing) || o.signal?.aborted) {
       runs.push({ scale, outcome: 'skipped', reason: o.signal?.aborted ? 'cancelled' : 'a smaller scale already failed (use keepGoing to try anyway)', rows: null, features: null, peakBytes: null, seconds: null });
-      emit({ kind: 'probe-scale', scale, status: 'skipped' });
+      ctx.emit({ kind: 'probe-scale', scale, status: 'skipped' });
       continue;
     }
-    const run = await probeOne(scale);
+    const run = await probeScale(scale, ctx);
     runs.push(run);
-    emit({ kind: 'probe-scale', scale, status: run.outcome === 'oom' ? `oom-${run.oom}` : run.outcome, peakBytes: run.peakBytes ?? undefined });
-    if (run.outcome !== 'ok') failedOnce = true;
-  }
-
-  async function probeOne(scale: number): Promise<ProbeRun> {
-    emit({ kind: 'probe-scale', scale, status: 'preparing' });
-    let data: ProbeDataset;
-    try {
-      data = await prepare(scale);
-    } catch (e) {
-      const reason = e instanceof Error ? e.message.split('\n')[0] : String(e);
-      return { scale, outcome: 'failed', reason: `dataset: ${reason}`, rows: null, features: null, peakBytes: null, seconds: null };
-    }
-    const payload: ProbeSpecPayload = { dataDir: data.dir, steps: o.steps, backend: o.backend, config: o.config };
-    const spec = { id: `probe-x${scale}`, kind: 'probe', payload };
-    const argv = [process.execPath, ...(o.heapLimitMiB ? [`--max-old-space-size=${o.heapLimitMiB}`] : []), ...script, '--spec-json', JSON.stringify(spec)];
-    emit({ kind: 'probe-scale', scale, status: 'running' });
-    const child = await runProbeChild({
-      argv,
-      budgetBytes: budget.bytes,
-      sampleMs: o.sampleMs,
-      signal: o.signal,
-      env: { ...process.env, CAPLAB_EXECUTOR: 'sequential' },
-      onSample: (peak) => emit({ kind: 'probe-scale', scale, status: 'running', peakBytes: peak }),
-    });
-    const { result, failed } = workerResult(child.result);
-    let outcome: ProbeOutcome = child.outcome;
-    let reason = child.reason;
-    if (outcome === 'ok' && failed) {
-      outcome = 'failed';
-      reason = failed;
-    }
-    return {
-      scale,
-      outcome,
-      oom: child.oom,
-      reason,
-      rows: typeof result?.rows === 'number' ? result.rows : data.rows,
-      features: typeof result?.features === 'number' ? result.features : data.features,
-      peakBytes: child.peakBytes || null,
-      seconds: child.seconds,
-      exitCode: child.exitCode,
-      exitSignal: child.exitSignal,
-      dataDir: data.dir,
-      backend: result?.backend,
-      loadSeconds: result?.loadSeconds,
-      trainSeconds: result?.trainSeconds,
-    };
+    ctx.emit({ kind: 'probe-scale', scale, status: run.outcome === 'oom' ? `oom-${run.oom}` : run.outcome, peakBytes: run.peakBytes ?? undefined });
   }
 
   fillEstimatedRows(runs);
-  const okRuns = runs.filter((r) => r.outcome === 'ok' && r.rows && r.peakBytes);
-  const features = runs.find((r) => r.features)?.features ?? 0;
-  const fit = fitMemory(okRuns.map((r) => ({ rows: r.rows as number, peakBytes: r.peakBytes as number })), features);
-  const rowsPerScale = medianRowsPerScale(runs);
-  const maxRows = fit ? maxRowsWithin(fit, budget.bytes) : null;
-  const plan: ProbePlanRow[] = [];
-  if (fit) {
-    for (const r of runs) {
-      if (r.rows === null) continue;
-      const pp = podPlan(fit, r.rows, { maxPodBytes, headroom: o.headroom });
-      // An over-budget peak is a floor on what the scale needs: never plan below it.
-      const needBytes = Math.max(pp.needBytes, r.outcome === 'ok' ? 0 : r.peakBytes ?? 0);
-      // Skipped or crashed scales say nothing about memory: judge them by the prediction.
-      const ranOut = r.outcome === 'over-budget' || r.outcome === 'oom';
-      const fitsBudget = r.outcome === 'ok' || (!ranOut && needBytes <= budget.bytes);
-      plan.push({ ...pp, needBytes, scale: r.scale, outcome: r.outcome, fitsBudget });
-    }
-  }
-  const okScales = runs.filter((r) => r.outcome === 'ok').map((r) => r.scale);
   const report: ProbeReport = {
     kind: 'caplab-memory-probe',
     schemaVersion: 1,
@@ -273,16 +209,91 @@ export async function runProbe(options: ProbeOptions = {}): Promise<ProbeReport>
     tickers,
     days,
     runs,
-    fit,
-    largestOkScale: okScales.length ? Math.max(...okScales) : null,
-    predictedMaxScale: maxRows !== null && Number.isFinite(maxRows) && rowsPerScale ? maxRows / rowsPerScale : null,
+    ...fitAndPlan(runs, budget.bytes, maxPodBytes, o.headroom),
     maxPodBytes,
-    plan,
     provenance: localProvenance('sequential', runs.find((r) => r.backend)?.backend ?? (o.backend === 'auto' ? undefined : o.backend)),
     seconds: (performance.now() - started) / 1000,
   };
   if (options.out) await writeFileAtomic(options.out, JSON.stringify(report, null, 2) + '\n');
   return report;
+}
+
+/**
+ * One scale: its dataset, then one probe spec on the sequential executor, which watches the
+ * worker's memory under the budget as a container limit would.
+ */
+async function probeScale(scale: number, { o, budgetBytes, prepare, emit }: ProbeContext): Promise<ProbeRun> {
+  emit({ kind: 'probe-scale', scale, status: 'preparing' });
+  let data: ProbeDataset;
+  try {
+    data = await prepare(scale);
+  } catch (e) {
+    const reason = e instanceof Error ? e.message.split('\n')[0] : String(e);
+    return { scale, outcome: 'failed', reason: `dataset: ${reason}`, rows: null, features: null, peakBytes: null, seconds: null };
+  }
+  const spec: ProbeSpec = { id: `probe-x${scale}`, kind: 'probe', payload: { dataDir: data.dir, steps: o.steps, backend: o.backend, config: o.config } };
+  const executor = createSequentialExecutor({
+    nodeArgs: o.heapLimitMiB ? [`--max-old-space-size=${o.heapLimitMiB}`] : [],
+    workerCommand: o.command,
+    memory: { budgetBytes, sampleMs: o.sampleMs, onSample: (peak) => emit({ kind: 'probe-scale', scale, status: 'running', peakBytes: peak }) },
+  });
+  emit({ kind: 'probe-scale', scale, status: 'running' });
+  const [r] = await executor.run([spec], { signal: o.signal });
+  const result = (r.result ?? undefined) as Partial<ProbeWorkerResult> | undefined;
+  const ok = r.status === 'ok' ? result : undefined;
+  // The kernel's high-water mark, and the worker's own maxRSS where it lived to report it.
+  const peak = Math.max(r.peakRssBytes ?? 0, typeof result?.maxRssBytes === 'number' ? result.maxRssBytes : 0);
+  return {
+    scale,
+    ...outcomeOf(r),
+    rows: typeof ok?.rows === 'number' ? ok.rows : data.rows,
+    features: typeof ok?.features === 'number' ? ok.features : data.features,
+    peakBytes: peak || null,
+    seconds: r.seconds,
+    exitCode: r.exit?.code,
+    exitSignal: r.exit?.signal,
+    dataDir: data.dir,
+    backend: ok?.backend,
+    loadSeconds: ok?.loadSeconds,
+    trainSeconds: ok?.trainSeconds,
+  };
+}
+
+function outcomeOf(r: SpecResult): Pick<ProbeRun, 'outcome' | 'oom' | 'reason'> {
+  if (r.status === 'ok') return { outcome: 'ok' };
+  if (r.failure === 'over-budget') return { outcome: 'over-budget', reason: r.reason };
+  if (r.failure === 'oom') return { outcome: 'oom', oom: r.oom, reason: r.reason };
+  if (r.failure === 'cancelled') return { outcome: 'failed', reason: 'cancelled' };
+  return { outcome: 'failed', reason: r.reason };
+}
+
+/** The memory line through the runs that fit, where it crosses the budget, and pods per scale. */
+function fitAndPlan(runs: ProbeRun[], budgetBytes: number, maxPodBytes: number, headroom: number): Pick<ProbeReport, 'fit' | 'largestOkScale' | 'predictedMaxScale' | 'plan'> {
+  const okRuns = runs.filter((r) => r.outcome === 'ok' && r.rows && r.peakBytes);
+  const features = runs.find((r) => r.features)?.features ?? 0;
+  const fit = fitMemory(okRuns.map((r) => ({ rows: r.rows as number, peakBytes: r.peakBytes as number })), features);
+  const rowsPerScale = medianRowsPerScale(runs);
+  const maxRows = fit ? maxRowsWithin(fit, budgetBytes) : null;
+  const plan: ProbePlanRow[] = [];
+  if (fit) {
+    for (const r of runs) {
+      if (r.rows === null) continue;
+      const pp = podPlan(fit, r.rows, { maxPodBytes, headroom });
+      // An over-budget peak is a floor on what the scale needs: never plan below it.
+      const needBytes = Math.max(pp.needBytes, r.outcome === 'ok' ? 0 : r.peakBytes ?? 0);
+      // Skipped or crashed scales say nothing about memory: judge them by the prediction.
+      const ranOut = r.outcome === 'over-budget' || r.outcome === 'oom';
+      const fitsBudget = r.outcome === 'ok' || (!ranOut && needBytes <= budgetBytes);
+      plan.push({ ...pp, needBytes, scale: r.scale, outcome: r.outcome, fitsBudget });
+    }
+  }
+  const okScales = runs.filter((r) => r.outcome === 'ok').map((r) => r.scale);
+  return {
+    fit,
+    largestOkScale: okScales.length ? Math.max(...okScales) : null,
+    predictedMaxScale: maxRows !== null && Number.isFinite(maxRows) && rowsPerScale ? maxRows / rowsPerScale : null,
+    plan,
+  };
 }
 
 function medianRowsPerScale(runs: ProbeRun[]): number | null {

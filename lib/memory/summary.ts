@@ -1,5 +1,5 @@
 /** A probe report as table rows and as text, for the CLI and notebooks. */
-import { formatBytes } from './bytes.ts';
+import { formatBytes } from '../util/format.ts';
 import type { ProgressHook } from '../progress.ts';
 import type { ProbeReport, ProbeRun } from './probe.ts';
 

@@ -5,7 +5,7 @@
 import { basename } from 'node:path';
 import { CaplabError } from '../errors.ts';
 import type { Provenance } from '../provenance.ts';
-import { stableStringify } from '../search/stable.ts';
+import { canonicalJson } from '../util/canonical.ts';
 import type { ExperimentMeta } from '../search/store.ts';
 import type { TrialRecord } from '../search/types.ts';
 import type { ProbeReport } from '../memory/probe.ts';
@@ -69,7 +69,7 @@ export function checkSearchRuns(runs: SearchInput[]): void {
       });
     }
   }
-  const each = (v: (r: SearchInput) => unknown) => runs.map((r) => ({ path: r.path, value: typeof v(r) === 'string' ? (v(r) as string) : stableStringify(v(r)) }));
+  const each = (v: (r: SearchInput) => unknown) => runs.map((r) => ({ path: r.path, value: typeof v(r) === 'string' ? (v(r) as string) : canonicalJson(v(r)) }));
   mustAgree('dataset checksum', each((r) => r.experiment.data.checksum), 'Run every search on the same dataset (same generator seed, size and split).');
   mustAgree('search space', each((r) => r.experiment.space), 'Run every search with the same --space, --epochs and --trials.');
   mustAgree('early-stop setting', each((r) => r.experiment.earlyStop));
@@ -110,7 +110,7 @@ export function checkScaleInputs(probes: Array<{ path: string; report: ProbeRepo
     ...trains.map((t) => ({ path: t.path, value: baseSize(t.result.data.source) })),
   ];
   mustAgree('base market size', base, 'Make the probe and the training runs with the same preset (tickers and days).');
-  const each = (v: (t: StoredTrainResult) => unknown) => trains.map((t) => ({ path: t.path, value: typeof v(t.result) === 'string' ? (v(t.result) as string) : stableStringify(v(t.result)) }));
+  const each = (v: (t: StoredTrainResult) => unknown) => trains.map((t) => ({ path: t.path, value: typeof v(t.result) === 'string' ? (v(t.result) as string) : canonicalJson(v(t.result)) }));
   mustAgree('data source', each((t) => baseMarket(t.data.source)));
   const { epochs: _e, ...rest } = trains[0]?.result.config ?? ({} as StoredTrainResult['config']);
   for (const field of Object.keys(rest) as Array<keyof StoredTrainResult['config']>) {

@@ -5,6 +5,7 @@
  * for one another, so it works the same under every executor.
  */
 import { CaplabError } from '../errors.ts';
+import { withDefaults } from '../util/defaults.ts';
 
 export interface EarlyStopOptions {
   /** η: at each rung only the best 1/η of the trials seen there go on. Default 3. */
@@ -44,7 +45,7 @@ export interface EarlyStopper {
 
 /** The rungs for trials of `maxEpochs`: minEpochs·η^k strictly below maxEpochs (a rung at the end stops nothing). */
 export function earlyStopRungs(maxEpochs: number, options: EarlyStopOptions = {}): number[] {
-  const o = { ...defaults, ...options };
+  const o = withDefaults(defaults, options);
   if (options.rungs) return [...new Set(options.rungs)].filter((r) => r < maxEpochs).sort((a, b) => a - b);
   const rungs: number[] = [];
   for (let r = o.minEpochs; r < maxEpochs; r *= o.reductionFactor) rungs.push(r);
@@ -52,7 +53,7 @@ export function earlyStopRungs(maxEpochs: number, options: EarlyStopOptions = {}
 }
 
 export function checkEarlyStopOptions(options: EarlyStopOptions): void {
-  const o = { ...defaults, ...options };
+  const o = withDefaults(defaults, options);
   if (!(Number.isInteger(o.reductionFactor) && o.reductionFactor >= 2)) {
     throw new CaplabError('usage', `Early stopping reductionFactor must be an integer ≥ 2, got ${o.reductionFactor}.`);
   }

@@ -43,4 +43,3 @@ export {
 } from './store.ts';
 export { runSearch, bestTrial, formatSearchStatus, CHECKSUMS_SKIPPED, type SearchOptions, type SearchSummary } from './run.ts';
 export type { TrialPayload, SyntheticDataRef } from './trial-worker.ts';
-export { stableStringify, stableHash } from './stable.ts';

@@ -8,8 +8,10 @@ import { resolve } from 'node:path';
 import { CaplabError, isCaplabError } from '../errors.ts';
 import { verifyDataset, type Manifest } from '../data/manifest.ts';
 import { createExecutor, type ExecutorName, type ExecutorOptions } from '../exec/create.ts';
-import type { Executor, Spec, SpecResult } from '../exec/types.ts';
+import type { Executor } from '../exec/types.ts';
+import type { Spec, SpecResult } from '../spec/types.ts';
 import type { ProgressHook } from '../progress.ts';
+import { withDefaults } from '../util/defaults.ts';
 import type { TrainResult, BackendChoice } from '../train/types.ts';
 import { createEarlyStopper, type EarlyStopOptions, type EarlyStopper } from './asha.ts';
 import { expandSearchSpace, loadSearchSpace, type SearchSpace } from './space.ts';
@@ -123,7 +125,9 @@ async function checkData(dir: string, checksums: boolean): Promise<Manifest> {
 }
 
 export async function runSearch(options: SearchOptions): Promise<SearchSummary> {
-  const o: Resolved = { ...defaults, ...options };
+  // An option passed as undefined keeps its default (a plain spread would keep the undefined key:
+  // dataRef undefined then sent pods this machine's path).
+  const o = withDefaults(defaults, options);
   if (!o.data) throw new CaplabError('usage', 'runSearch needs `data`, a dataset folder.', { hint: 'Pass --data DIR (create one with `caplab data generate`).' });
   if (!o.out) throw new CaplabError('usage', 'runSearch needs `out`, the experiment folder.', { hint: 'Pass --out DIR, e.g. results/search.' });
 

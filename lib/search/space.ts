@@ -8,7 +8,7 @@ import { extname } from 'node:path';
 import { CaplabError } from '../errors.ts';
 import { preset as getPreset } from '../presets.ts';
 import { DEFAULT_MODEL_CONFIG, validateModelConfig, type ModelConfig } from '../train/config.ts';
-import { stableHash } from './stable.ts';
+import { canonicalJson, contentHash } from '../util/canonical.ts';
 import type { Trial } from './types.ts';
 
 /** Values to try (grid or random choice). */
@@ -257,7 +257,7 @@ function checkDomain(type: SearchSpace['type'], key: string, domain: ParamDomain
     const seen = new Set<string>();
     const kept: unknown[] = [];
     for (const v of values.map((x) => normalizeValue(key, x))) {
-      const h = stableHash(v ?? null);
+      const h = canonicalJson(v ?? null);
       if (!seen.has(h)) seen.add(h), kept.push(v);
     }
     return { values: kept };
@@ -341,7 +341,7 @@ export function expandSearchSpace(space: SearchSpace): Trial[] {
 
 /** A trial's id: `t-` and 12 hex digits of the config's hash, the same on every machine and run. */
 export function trialId(config: ModelConfig): string {
-  return `t-${stableHash(config)}`;
+  return `t-${contentHash(config, 12)}`;
 }
 
 /**
@@ -374,7 +374,7 @@ function randomPoints(space: SearchSpace): Array<Record<string, unknown>> {
   for (let attempt = 0; points.length < want && attempt < want * 50; attempt++) {
     const p: Record<string, unknown> = {};
     for (const key of keys) p[key] = sample(key, space.params[key], next);
-    const h = stableHash(p);
+    const h = contentHash(p, 12);
     if (seen.has(h)) continue;
     seen.add(h);
     points.push(p);

@@ -13,7 +13,7 @@ import { makeParents, underFile } from '../util/output-path.ts';
 import { acquireLock, type OutputLock } from '../util/lock.ts';
 import type { EarlyStopOptions } from './asha.ts';
 import type { SearchSpace } from './space.ts';
-import { stableHash, stableStringify } from './stable.ts';
+import { canonicalJson, contentHash } from '../util/canonical.ts';
 import type { Trial, TrialRecord } from './types.ts';
 
 export const EXPERIMENT_FILE = 'experiment.json';
@@ -44,12 +44,12 @@ export interface ExperimentMeta {
 
 /** What makes two runs the same experiment: the space, the data's contents and the early-stop rule. */
 export function experimentIdentity(meta: Pick<ExperimentMeta, 'space' | 'data' | 'earlyStop'>): string {
-  return stableHash({ space: meta.space, data: meta.data.checksum, earlyStop: meta.earlyStop }, 16);
+  return contentHash({ space: meta.space, data: meta.data.checksum, earlyStop: meta.earlyStop }, 16);
 }
 
 /** A dataset's checksum from its manifest: the shards' sha256s plus the shape, not the folder's path. */
 export function datasetChecksum(manifest: Manifest): string {
-  return stableHash(
+  return contentHash(
     {
       features: manifest.features,
       target: manifest.target,
@@ -150,9 +150,9 @@ export async function openExperiment(dir: string, meta: ExperimentMeta, options:
     const now = experimentIdentity(meta);
     if (was !== now) {
       const what = [
-        stableStringify(existing.space) !== stableStringify(meta.space) ? 'search space' : '',
+        canonicalJson(existing.space) !== canonicalJson(meta.space) ? 'search space' : '',
         existing.data.checksum !== meta.data.checksum ? 'dataset' : '',
-        stableStringify(existing.earlyStop) !== stableStringify(meta.earlyStop) ? 'early-stop setting' : '',
+        canonicalJson(existing.earlyStop) !== canonicalJson(meta.earlyStop) ? 'early-stop setting' : '',
       ].filter(Boolean);
       throw new CaplabError('experiment-mismatch', `Cannot resume ${dir}: its ${what.join(' and ')} differ from this run's.`, {
         hint: 'Resume with the same --space, --data, --epochs, --trials and --early-stop, or write to another --out.',

@@ -2,7 +2,7 @@
 import type { Provenance } from '../provenance.ts';
 import type { ModelConfig } from '../train/config.ts';
 import type { MetricsWithBaselines } from '../train/types.ts';
-import type { SpecStatus } from '../exec/types.ts';
+import type { SpecStatus } from '../spec/types.ts';
 
 /** One trial: a full model config and the id derived from it. */
 export interface Trial {

@@ -7,6 +7,7 @@ import { CaplabError } from '../errors.ts';
 import { readNpyInto } from '../data/npy.ts';
 import { readManifest, splitRows, verifyDataset, SPLITS, type Manifest, type Shard, type Split } from '../data/manifest.ts';
 import type { InMemoryDataset, SplitArrays } from './types.ts';
+import { withDefaults } from '../util/defaults.ts';
 
 export interface LoadDatasetOptions {
   /** Check every shard's sha256 against the manifest before loading. Default false (shapes are always checked). */
@@ -43,7 +44,7 @@ export function allocateSplit(rows: number, width: number): SplitArrays {
  * written: scaling happens in training with statistics from the train split only.
  */
 export async function loadDataset(dir: string, options: LoadDatasetOptions = {}): Promise<InMemoryDataset> {
-  const o = { ...defaults, ...options };
+  const o = withDefaults(defaults, options);
   const manifest = o.verify ? await verifyDataset(dir, { checksums: true }) : await readManifest(dir);
   const width = manifest.features.length;
   const out = {} as Record<Split, SplitArrays>;

@@ -4,7 +4,7 @@
  * take "0x10", " 12 ", "", "Infinity" and "1_000"-less oddities like "0b1"; these never mean a
  * price, a size or a count here.
  */
-import { CaplabError } from '../errors.ts';
+import { CaplabError, type ErrorCode } from '../errors.ts';
 
 const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 
@@ -49,7 +49,7 @@ export function keepsRule(v: number, rule: NumberRule): boolean {
  * Parses `text` strictly under `rule`; throws CaplabError(code) naming `what`, the text and the
  * rule. `what` is how the value is known to the person: "--trials", "budget", "line 3 close".
  */
-export function parseNumber(what: string, text: string, rule: NumberRule = {}, code = 'usage'): number {
+export function parseNumber(what: string, text: string, rule: NumberRule = {}, code: ErrorCode = 'usage'): number {
   const v = parseDecimal(text.trim() === text ? text : '');
   if (v === null || !keepsRule(v, rule)) {
     const shown = text.length > 40 ? `${text.slice(0, 40)}…` : text;

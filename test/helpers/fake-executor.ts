@@ -5,9 +5,10 @@
 import { localProvenance } from '../../lib/provenance.ts';
 import type { Executor, ExecHooks, Spec, SpecResult } from '../../lib/exec/types.ts';
 import type { TrialPayload } from '../../lib/search/trial-worker.ts';
+import type { FailureCode } from '../../lib/spec/types.ts';
 
 export interface FakeOptions {
-  fail?: (spec: Spec<TrialPayload>) => string | undefined;
+  fail?: (spec: Spec<TrialPayload>) => FailureCode | undefined;
   /**
    * Awaited after each trial's result is reported, before the next starts (or the search is
    * aborted): a real trial takes seconds, time enough for the search to handle the last one.

@@ -6,7 +6,7 @@
 import { ANNOTATION, LABEL } from '../../lib/cluster/labels.ts';
 import type { CoreV1Event, V1Job, V1Pod } from '../../lib/cluster/vendor.ts';
 import type { Spec } from '../../lib/exec/types.ts';
-import { formatResultLine } from '../../lib/exec/worker-protocol.ts';
+import { formatResultLine } from '../../lib/spec/protocol.ts';
 import {
   asked, jobDeleteDone, logRead, newState, podEventsRead, submitted, type Action, type PodEvents, type State, type SupervisionConfig,
 } from '../../lib/exec/kubernetes-observed.ts';

@@ -3,7 +3,7 @@
  * pod gets it as the env var CAPLAB_SPECS and picks its spec by JOB_COMPLETION_INDEX.
  */
 import { CaplabError } from '../../errors.ts';
-import type { Spec } from '../../exec/types.ts';
+import type { Spec } from '../../spec/types.ts';
 import { commonLabels } from '../labels.ts';
 import type { ConfigMap } from '../types.ts';
 

@@ -8,7 +8,8 @@ import { CaplabError, EXIT_BAD_CONFIG } from '../../errors.ts';
 import { commonLabels, checkDnsLabel } from '../labels.ts';
 import { duration, type Duration } from '../units.ts';
 import type { Job, PodTemplate } from '../types.ts';
-import { WORKER_CONTAINER, dropUndefined } from './pod.ts';
+import { WORKER_CONTAINER } from './pod.ts';
+import { withDefaults } from '../../util/defaults.ts';
 
 export interface IndexedJobOptions {
   /** Job name (DNS-1123, at most 52 chars so pod hostnames `<job>-<index>` stay legal). */
@@ -43,7 +44,7 @@ export const indexedJobDefaults = {
 export const MAX_JOB_NAME = 52;
 
 export function buildIndexedJob(options: IndexedJobOptions): Job {
-  const o = { ...indexedJobDefaults, ...dropUndefined(options) };
+  const o = withDefaults(indexedJobDefaults, options);
   checkDnsLabel('Job name', o.name, MAX_JOB_NAME);
   positiveInt('completions', o.completions, 'one index per spec: pass at least one spec');
   const parallelism = o.parallelism ?? o.completions;

@@ -6,8 +6,9 @@
  */
 import { CaplabError } from '../../errors.ts';
 import { cpu, cpuQuantity, memory, memoryQuantity, toCpu, toMemory, type Cpu, type Memory } from '../units.ts';
-import { CAPLAB_VERSION } from '../labels.ts';
+import { CAPLAB_VERSION } from '../../version.ts';
 import type { Container, EnvVar, PodTemplate, Volume } from '../types.ts';
+import { withDefaults } from '../../util/defaults.ts';
 
 export const WORKER_CONTAINER = 'worker';
 export const SCRATCH_PATH = '/scratch';
@@ -59,7 +60,7 @@ export const workerPodDefaults = {
 
 /** The pod template of a worker Job. */
 export function buildWorkerPodTemplate(options: WorkerPodOptions = {}): PodTemplate {
-  const o = { ...workerPodDefaults, ...dropUndefined(options) };
+  const o = withDefaults(workerPodDefaults, options);
   const req = { cpu: toCpu(o.cpu, 'cpu'), memory: toMemory(o.memory, 'memory') };
   const cpuLimit = o.cpuLimit === undefined ? req.cpu : toCpu(o.cpuLimit, 'cpuLimit');
   if (cpuLimit.millis < req.cpu.millis) {
@@ -142,7 +143,3 @@ export function buildWorkerPodTemplate(options: WorkerPodOptions = {}): PodTempl
   };
 }
 
-/** So `{cpu: undefined}` from a caller keeps the default instead of erasing it. */
-export function dropUndefined<T extends object>(o: T): T {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
-}

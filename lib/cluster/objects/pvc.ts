@@ -6,7 +6,7 @@
 import { commonLabels } from '../labels.ts';
 import { memory, memoryQuantity, toMemory, type Memory } from '../units.ts';
 import type { KubeObject } from '../types.ts';
-import { dropUndefined } from './pod.ts';
+import { withDefaults } from '../../util/defaults.ts';
 
 export const DATA_CLAIM = 'caplab-data';
 
@@ -29,7 +29,7 @@ export const dataClaimDefaults = {
 };
 
 export function buildDataClaim(options: DataClaimOptions = {}): KubeObject {
-  const o = { ...dataClaimDefaults, ...dropUndefined(options) };
+  const o = withDefaults(dataClaimDefaults, options);
   return {
     apiVersion: 'v1',
     kind: 'PersistentVolumeClaim',

@@ -9,8 +9,8 @@
 import { readFile } from 'node:fs/promises';
 import { load as loadYaml } from 'js-yaml';
 import { CaplabError } from '../errors.ts';
-import { cpuQuantity, memoryQuantity, parseCpu, parseMemory } from '../cluster/units.ts';
-import { validateModelConfig, type ModelConfig } from './config.ts';
+import { cpuQuantity, memoryQuantity, parseCpu, parseMemory } from './units.ts';
+import { validateModelConfig, type ModelConfig } from '../train/config.ts';
 
 export interface TrainingPlan {
   /** The synthetic market: `scale` × a base of `tickers` × `days`, from `seed`. */

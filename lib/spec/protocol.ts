@@ -5,7 +5,8 @@
  * lines (library chatter) are ignored.
  */
 import type { Provenance } from '../provenance.ts';
-import type { SpecStatus } from './types.ts';
+import { outOfMemory, type OomKind } from './oom.ts';
+import type { FailureCode, SpecStatus } from './types.ts';
 
 export const PROTOCOL_TAG = 'caplab';
 
@@ -20,7 +21,9 @@ export interface WorkerResultLine {
   id: string;
   status: SpecStatus;
   reason?: string;
-  failure?: string;
+  failure?: FailureCode;
+  /** For failure 'oom': which way (see lib/spec/oom.ts). */
+  oom?: OomKind;
   result?: unknown;
   provenance?: Provenance;
   startedAt?: string;
@@ -101,19 +104,23 @@ export interface ExitFacts {
   badConfigCode?: number;
 }
 
+/** How a worker that printed no result line ended, for machines and people. */
+export interface ExitClass {
+  status: SpecStatus;
+  failure?: FailureCode;
+  oom?: OomKind;
+  reason?: string;
+}
+
 /**
  * Why a worker that printed no result line ended, from its exit code, signal and stderr. A worker
  * that printed a result line is classified by that line instead.
  */
-export function classifyExit(facts: ExitFacts): { status: SpecStatus; failure?: string; reason?: string } {
+export function classifyExit(facts: ExitFacts): ExitClass {
   const stderr = facts.stderr ?? '';
   const lastLine = lastMeaningfulLine(stderr);
-  if (/heap out of memory|Allocation failed|Reached heap limit/i.test(stderr)) {
-    return { status: 'failed', failure: 'oom', reason: 'out of memory: the JavaScript heap limit was reached (V8 aborted the worker)' };
-  }
-  if (facts.signal === 'SIGKILL' || facts.code === 137) {
-    return { status: 'failed', failure: 'oom', reason: 'killed by SIGKILL, most likely the kernel OOM killer (out of memory)' };
-  }
+  const oom = outOfMemory({ code: facts.code, signal: facts.signal, output: stderr });
+  if (oom) return { status: 'failed', failure: 'oom', oom: oom.kind, reason: oom.reason };
   if (facts.signal === 'SIGABRT' || facts.code === 134) {
     return { status: 'failed', failure: 'crash', reason: `worker aborted (SIGABRT)${lastLine ? `: ${lastLine}` : ''}` };
   }
