@@ -82,6 +82,32 @@ test('replicas end bit-identical, each rank holding only its shards, with no ten
   assert.ok(r0.train!.epochs.every((e) => e.rows === 250), 'every row once per epoch');
 });
 
+test('every rank stops at the epoch where rank 0 sees divergence', async () => {
+  const dir = await dataset({ rows: { train: 240, validation: 60, test: 60 }, shardRows: 120 });
+  // Plain SGD with a step of 9 overflows within a few epochs (see train-model's divergence test).
+  const [r0, r1] = await inProcess(2, { data: dir, config: { hidden: [8, 4], epochs: 30, optimizer: 'sgd', learningRate: 9, batchSize: 120, seed: 3 } });
+  const a = r0.train!;
+  assert.equal(a.stoppedEarly, true);
+  assert.ok(a.epochs.length < 30, `trained all ${a.epochs.length} epochs without diverging`);
+  assert.match(a.stoppedReason ?? '', new RegExp(`^diverged at epoch ${a.epochs.length} `));
+  assert.equal(r1.rank.steps, r0.rank.steps, 'rank 1 stopped with rank 0');
+  assert.equal(r0.rank.steps, a.epochs.length * r0.rank.stepsPerEpoch);
+  assert.ok(a.bestEpoch >= 1 && a.bestEpoch < a.epochs.length && Number.isFinite(a.metrics.test.mse));
+});
+
+test('aborting one rank stops every rank after the current epoch', async () => {
+  const dir = await dataset({ rows: { train: 200, validation: 40, test: 40 } });
+  const controller = new AbortController();
+  const [r0, r1] = await inProcess(2, (rank) => ({
+    data: dir, config: { hidden: [4], epochs: 50, batchSize: 25 },
+    ...(rank === 1 ? { signal: controller.signal, onProgress: (e) => { if (e.kind === 'epoch' && e.epoch === 2) controller.abort(); } } : {}),
+  }));
+  assert.equal(r0.train!.epochs.length, 2);
+  assert.equal(r0.train!.stoppedReason, 'aborted after epoch 2');
+  assert.equal(r1.rank.steps, r0.rank.steps);
+  assert.equal(r1.rank.paramsSha256, r0.rank.paramsSha256);
+});
+
 test('with fewer shards than ranks, each rank reads a contiguous slice of the rows', async () => {
   const dir = await dataset({ rows: { train: 241, validation: 30, test: 30 }, shardRows: 150 });
   const manifest = await readManifest(dir);

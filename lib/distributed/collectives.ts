@@ -4,6 +4,7 @@
  * results, which is what keeps replicas identical.
  */
 import type { Manifest } from '../data/manifest.ts';
+import type { StopVote, Verdict } from '../train/loop.ts';
 import type { Standardization } from '../train/scaling.ts';
 import type { SplitArrays } from '../train/types.ts';
 import type { Group } from './group.ts';
@@ -24,11 +25,11 @@ export async function allGatherCounts(group: Group, value: number): Promise<numb
   return Array.from({ length: k }, (_, r) => Math.round(buf[2 * r] * k) * SPLIT + Math.round(buf[2 * r + 1] * k));
 }
 
-/** Rank 0's verdict code and whether any rank asked to stop, in one exchange. */
-export async function agreeToStop(group: Group, rank0Verdict: number, stopHere: boolean): Promise<{ verdict: number; anyStop: boolean }> {
-  const buf = Float32Array.of(group.rank === 0 ? rank0Verdict : 0, stopHere ? 1 : 0);
+/** Rank 0's verdict, and whether any rank was aborted, in one exchange. */
+export async function agreeToStop(group: Group, vote: StopVote): Promise<StopVote> {
+  const buf = Float32Array.of(group.rank === 0 ? vote.verdict : 0, vote.aborted ? 1 : 0);
   await group.allReduceMean(buf);
-  return { verdict: Math.round(buf[0] * group.worldSize), anyStop: buf[1] > 0 };
+  return { verdict: Math.round(buf[0] * group.worldSize) as Verdict, aborted: buf[1] > 0 };
 }
 
 /** A constant column gets std 1 so it maps to zero, as in lib/train/scaling.ts. */

@@ -3,6 +3,8 @@
  * train rows; every step it computes the gradient on a local batch of `batchSize` rows, the
  * group averages the gradients, and every rank applies the same optimizer update, so the
  * replicas stay bit-identical and k ranks with batch b train like one process with batch k·b.
+ * The epoch loop, best epoch, stop reasons and result are trainModel's (lib/train/loop.ts); a
+ * rank passes its own rows and the all-reduce gradient step.
  *
  * Choices (why):
  * - Steps per epoch = the MOST local batches of any rank (agreed by an all-gather of row
@@ -15,21 +17,24 @@
  * - Standardization uses the whole train split's statistics: the manifest's (written by the
  *   generator) when present, else combined from every rank's rows.
  * - Validation (best epoch) and test metrics run on rank 0 only; it alone loads those splits.
- *   Stop decisions (onEpoch, divergence, any rank's abort signal) are agreed at each epoch's end.
+ *   Stop decisions (onEpoch, divergence, any rank's abort signal) are agreed before the first
+ *   epoch and at each epoch's end.
  */
 import { createHash } from 'node:crypto';
 import { CaplabError } from '../errors.ts';
 import { readManifest } from '../data/manifest.ts';
 import type { ProgressHook } from '../progress.ts';
 import { initBackend } from '../train/backend.ts';
-import { allocateBatch, fillBatch, scalerFrom, type Scaler } from '../train/batches.ts';
-import { EVAL_CHUNK_ROWS, predictSplit, scaledMse, splitMetrics } from '../train/evaluate.ts';
+import { allocateBatch, scalerFrom } from '../train/batches.ts';
 import { validateModelConfig, type ModelConfig } from '../train/config.ts';
 import { loadDataset } from '../train/dataset.ts';
+import { inMemorySource } from '../train/epoch-source.ts';
+import { evaluator } from '../train/evaluate.ts';
+import { checkMaxSteps, runEpochs, trainResult, type GradientStep } from '../train/loop.ts';
 import { initialParams, Mlp } from '../train/mlp.ts';
-import { seededUniform, shuffledOrder, TRAIN_STREAM } from '../train/rng.ts';
+import { seededUniform, TRAIN_STREAM } from '../train/rng.ts';
 import type { Standardization } from '../train/scaling.ts';
-import type { BackendChoice, EpochReport, InMemoryDataset, SplitArrays, TrainResult } from '../train/types.ts';
+import type { BackendChoice, EpochReport, InMemoryDataset, TrainResult } from '../train/types.ts';
 import { agreeToStop, allGatherCounts, globalStandardization, manifestStandardization } from './collectives.ts';
 import { joinGroup, type Group } from './group.ts';
 import { loadRankShare } from './rank-data.ts';
@@ -95,9 +100,6 @@ export interface DataParallelResult {
 
 const defaults = { backend: 'auto' as BackendChoice, timeoutMs: 120_000, keepParams: false };
 
-/** Rank 0's epoch verdict, sent to every rank. */
-const VERDICT = { go: 0, stop: 1, diverged: 2 } as const;
-
 function sha256(params: Float32Array): string {
   return createHash('sha256').update(new Uint8Array(params.buffer, params.byteOffset, params.byteLength)).digest('hex');
 }
@@ -116,9 +118,7 @@ export async function trainDataParallel(options: DataParallelOptions): Promise<D
   // `??` rather than a spread: an explicit undefined (e.g. from a spec payload) keeps the default.
   const o = { ...options, backend: options.backend ?? defaults.backend, timeoutMs: options.timeoutMs ?? defaults.timeoutMs, keepParams: options.keepParams ?? defaults.keepParams };
   const config = validateModelConfig(o.config ?? {});
-  if (o.maxSteps !== undefined && (!Number.isInteger(o.maxSteps) || o.maxSteps < 1)) {
-    throw new CaplabError('bad-config', `maxSteps is ${JSON.stringify(o.maxSteps)}; it must be a positive integer (steps per epoch).`);
-  }
+  checkMaxSteps(o.maxSteps);
   const backend = await initBackend(o.backend);
   const manifest = await readManifest(o.data);
   const group = await joinGroup({ rank: o.rank, worldSize: o.worldSize, host: o.host, port: o.port, timeoutMs: o.timeoutMs });
@@ -155,72 +155,20 @@ async function trainRank(
   const scaler = scalerFrom(stats);
   const batchSize = Math.min(config.batchSize, Math.max(...rowsByRank));
   const localBatch = Math.min(batchSize, local.rows);
-  const stepsPerEpoch = Math.min(Math.max(...rowsByRank.map((n) => Math.ceil(n / batchSize))), o.maxSteps ?? Infinity);
-  const batch = allocateBatch(localBatch, width);
-  const order = new Uint32Array(local.rows);
-  const shuffle = seededUniform(config.seed, TRAIN_STREAM.shuffle, rank);
+  const steps = Math.max(...rowsByRank.map((n) => Math.ceil(n / batchSize)));
+  const source = inMemorySource(local, allocateBatch(localBatch, width), {
+    batchSize: localBatch, scaler, random: seededUniform(config.seed, TRAIN_STREAM.shuffle, rank), steps,
+  });
+  const evaluate = evalData ? evaluator(evalData.validation, evalData.test, scaler) : null;
 
   // Same initial weights everywhere; a per-rank seed only changes the dropout stream.
   const mlp = new Mlp(width, { ...config, seed: rank === 0 ? config.seed : (config.seed + rank * 0x9e3779b1) >>> 0 }, initialParams(width, config));
-  const size = mlp.size;
-  // One exchange per step carries [gradient × rows, loss × rows, rows].
-  const buf = new Float32Array(size + 2);
-  const grad = buf.subarray(0, size);
-  const chunk = evalData ? new Float32Array(Math.min(EVAL_CHUNK_ROWS, Math.max(evalData.validation.rows, evalData.test.rows, 1)) * width) : null;
-  const valPred = evalData ? new Float32Array(evalData.validation.rows) : null;
   try {
-    const epochs: EpochReport[] = [];
-    let best = { epoch: 0, valLoss: Infinity, params: rank === 0 ? mlp.getParams() : new Float32Array(0) };
-    let stoppedReason: string | undefined;
-    let trainSeconds = 0;
-    let trainedRows = 0;
-    let steps = 0;
-    for (let epoch = 1; epoch <= config.epochs; epoch++) {
-      const t0 = performance.now();
-      shuffledOrder(order, shuffle);
-      let lossSum = 0;
-      let rows = 0;
-      for (let s = 0; s < stepsPerEpoch; s++) {
-        const start = s * localBatch;
-        const count = Math.max(0, Math.min(localBatch, local.rows - start));
-        if (count > 0) {
-          const g = mlp.gradient(fillBatch(batch, local, order, start, count, scaler));
-          for (let i = 0; i < size; i++) buf[i] = g.grad[i] * count;
-          buf[size] = g.loss * count;
-          buf[size + 1] = count;
-        } else buf.fill(0);
-        await group.allReduceMean(buf);
-        // Means over ranks: Σ(g·rows)/k ÷ Σrows/k is the gradient over the step's union batch.
-        const inv = 1 / buf[size + 1];
-        for (let i = 0; i < size; i++) grad[i] *= inv;
-        mlp.applyGradient(grad);
-        lossSum += buf[size] * worldSize;
-        rows += Math.round(buf[size + 1] * worldSize);
-        steps++;
-      }
-      const stepSeconds = (performance.now() - t0) / 1000;
-      const loss = lossSum / rows;
-      let valLoss: number | undefined;
-      let verdict: number = VERDICT.go;
-      if (evalData && chunk && valPred) {
-        valLoss = scaledMse(predictSplit(mlp, evalData.validation, scaler, chunk, valPred), evalData.validation, scaler);
-        const report: EpochReport = { epoch, loss, valLoss, rows, seconds: (performance.now() - t0) / 1000, rowsPerSecond: rows / stepSeconds };
-        epochs.push(report);
-        if (valLoss < best.valLoss) best = { epoch, valLoss, params: mlp.getParams() };
-        const said = o.onEpoch?.(report);
-        if (!Number.isFinite(loss) || !Number.isFinite(valLoss)) verdict = VERDICT.diverged;
-        else if (said === 'stop') verdict = VERDICT.stop;
-      }
-      trainSeconds += stepSeconds;
-      trainedRows += rows;
-      o.onProgress?.({ kind: 'epoch', epoch, epochs: config.epochs, loss, ...(valLoss === undefined ? {} : { valLoss }), seconds: (performance.now() - t0) / 1000 });
-      const agreed = await agreeToStop(group, verdict, o.signal?.aborted ?? false);
-      if (agreed.verdict === VERDICT.diverged) stoppedReason = `diverged at epoch ${epoch} (loss ${loss}); lower the learning rate`;
-      else if (agreed.verdict === VERDICT.stop) stoppedReason = `stopped by onEpoch after epoch ${epoch}`;
-      else if (agreed.anyStop) stoppedReason = `aborted after epoch ${epoch}`;
-      if (stoppedReason !== undefined) break;
-    }
-
+    const out = await runEpochs({
+      mlp, source, step: allReduceStep(mlp, group), validate: evaluate && (() => evaluate.valLoss(mlp)),
+      agree: (vote) => agreeToStop(group, vote),
+      epochs: config.epochs, maxSteps: o.maxSteps, onProgress: o.onProgress, onEpoch: o.onEpoch, signal: o.signal,
+    });
     const params = mlp.getParams();
     const report: RankReport = {
       rank,
@@ -231,35 +179,44 @@ async function trainRank(
       rowsByRank,
       heldBytes: local.x.byteLength + local.y.byteLength,
       stats: fromManifest ? 'manifest' : 'all-reduce',
-      stepsPerEpoch,
-      steps,
+      stepsPerEpoch: Math.min(steps, o.maxSteps ?? Infinity),
+      steps: out.steps,
       paramsSha256: sha256(params),
       peakRssBytes: process.resourceUsage().maxRSS * 1024,
       seconds: (performance.now() - started) / 1000,
     };
     const result: DataParallelResult = { rank: report };
     if (o.keepParams) result.params = params;
-    if (evalData && chunk && valPred) {
-      mlp.setParams(best.params);
-      const { validation: v, test: t } = evalData;
-      result.train = {
-        backend,
-        config,
-        rows: trainRows,
-        seconds: (performance.now() - started) / 1000,
-        rowsPerSecond: trainSeconds > 0 ? trainedRows / trainSeconds : 0,
-        epochs,
-        bestEpoch: best.epoch,
-        stoppedEarly: stoppedReason !== undefined,
-        metrics: {
-          validation: splitMetrics(mlp, v, scaler, stats, chunk, valPred),
-          test: splitMetrics(mlp, t, scaler, stats, chunk, new Float32Array(t.rows)),
-        },
-      };
-      if (stoppedReason !== undefined) result.train.stoppedReason = stoppedReason;
-    }
+    if (evaluate) result.train = trainResult(out, mlp, { backend, config, rows: trainRows, started, evaluator: evaluate, stats });
     return result;
   } finally {
     mlp.dispose();
   }
+}
+
+/**
+ * The data-parallel gradient step: this rank's gradient weighted by its batch's rows, summed
+ * over ranks in one exchange with the loss and the rows, so the update is exactly the gradient
+ * over the union of the step's batches (a rank out of rows sends zeros).
+ */
+function allReduceStep(mlp: Mlp, group: Group): GradientStep {
+  const size = mlp.size;
+  // One exchange per step carries [gradient × rows, loss × rows, rows].
+  const buf = new Float32Array(size + 2);
+  const grad = buf.subarray(0, size);
+  const k = group.worldSize;
+  return async (b) => {
+    if (b.rows > 0) {
+      const { loss } = mlp.gradient(b, grad);
+      for (let i = 0; i < size; i++) grad[i] *= b.rows;
+      buf[size] = loss * b.rows;
+      buf[size + 1] = b.rows;
+    } else buf.fill(0);
+    await group.allReduceMean(buf);
+    // Means over ranks: Σ(g·rows)/k ÷ Σrows/k is the gradient over the step's union batch.
+    const inv = 1 / buf[size + 1];
+    for (let i = 0; i < size; i++) grad[i] *= inv;
+    mlp.applyGradient(grad);
+    return { lossSum: buf[size] * k, rows: Math.round(buf[size + 1] * k) };
+  };
 }

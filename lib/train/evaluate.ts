@@ -37,3 +37,23 @@ export function splitMetrics(mlp: Mlp, split: SplitArrays, scaler: Scaler, stats
   for (let i = 0; i < split.rows; i++) pred[i] = pred[i] * stats.yStd + stats.yMean;
   return metricsWithBaselines(split.y.subarray(0, split.rows), pred.subarray(0, split.rows), stats.yMean);
 }
+
+/** Validation loss and final metrics over fixed splits, with the scratch buffers allocated once. */
+export interface Evaluator {
+  /** Validation MSE on standardized targets (the loss the best epoch is chosen by). */
+  valLoss(mlp: Mlp): number;
+  /** Validation and test metrics in the target's own units. */
+  metrics(mlp: Mlp, stats: Standardization): { validation: MetricsWithBaselines; test: MetricsWithBaselines };
+}
+
+export function evaluator(validation: SplitArrays, test: SplitArrays, scaler: Scaler): Evaluator {
+  const chunk = new Float32Array(Math.min(EVAL_CHUNK_ROWS, Math.max(validation.rows, test.rows, 1)) * scaler.width);
+  const valPred = new Float32Array(validation.rows);
+  return {
+    valLoss: (mlp) => scaledMse(predictSplit(mlp, validation, scaler, chunk, valPred), validation, scaler),
+    metrics: (mlp, stats) => ({
+      validation: splitMetrics(mlp, validation, scaler, stats, chunk, valPred),
+      test: splitMetrics(mlp, test, scaler, stats, chunk, new Float32Array(test.rows)),
+    }),
+  };
+}

@@ -102,10 +102,15 @@ export class Mlp {
     return loss;
   }
 
-  /** The flat gradient of the batch's MSE (for data-parallel training: average, then applyGradient). */
-  gradient(batch: Batch): { loss: number; grad: Float32Array } {
+  /**
+   * The flat gradient of the batch's MSE (for data-parallel training: average, then
+   * applyGradient), written into `into` when given (e.g. a slice of a send buffer), else a copy.
+   */
+  gradient(batch: Batch, into?: Float32Array): { loss: number; grad: Float32Array } {
     const loss = this.computeGradient(batch);
-    return { loss, grad: Float32Array.from(this.grad) };
+    if (!into) return { loss, grad: Float32Array.from(this.grad) };
+    into.set(this.grad);
+    return { loss, grad: into };
   }
 
   /** One optimizer step from a flat gradient (e.g. averaged over ranks). */
