@@ -1,47 +1,88 @@
-// Data-parallel training on this machine: 2 local ranks (processes on loopback) against 1 rank
-// at the same combined batch, on the same data. On one machine this shows the data each rank
-// holds halving and what the per-step all-reduce costs; speed comes from more machines.
+/**
+ * Data-parallel efficiency on this machine: K local ranks (processes on loopback) against one
+ * rank — same code, same data, same combined batch (each of K ranks takes combined/K rows per
+ * step) — at a small and a large combined batch. Prints one JSON line per combined batch on
+ * stdout and a table on stderr.
+ *
+ *   node bench/distributed.bench.ts                      2 ranks vs 1, combined batch 256 and 2048
+ *   options: --ranks K (default 2), --batches "256,2048", --repeat N (default 3, or
+ *            CAPLAB_BENCH_REPEAT), --epochs E (default 3)
+ *
+ * Each repeat runs one rank, then K ranks, per batch (interleaved, so background load hits both
+ * sides alike); the figure is the median ratio of the pairs, with its spread. Epoch 1 warms up;
+ * throughput is rank 0's training rows per second of gradient steps over the later epochs.
+ */
 import { existsSync } from 'node:fs';
-import { cpus } from 'node:os';
-import { dataPath, generateDataset, runDataParallelLocal } from '../lib/index.ts';
+import { cpus, loadavg } from 'node:os';
+import { parseArgs } from 'node:util';
+import { dataPath, generateDataset, runDataParallelLocal, type LocalDataParallelResult } from '../lib/index.ts';
+
+const { values } = parseArgs({
+  options: { ranks: { type: 'string' }, batches: { type: 'string' }, repeat: { type: 'string' }, epochs: { type: 'string' } },
+});
+const ranks = Number(values.ranks ?? 2);
+const batches = (values.batches ?? '256,2048').split(',').map(Number);
+const repeat = Number(values.repeat ?? process.env.CAPLAB_BENCH_REPEAT ?? 3);
+const epochs = Number(values.epochs ?? 3);
 
 const dir = dataPath('bench-distributed');
 if (!existsSync(dir)) await generateDataset({ out: dir, tickers: 100, days: 1260, seed: 42 });
 
-const combinedBatch = 256;
-const runs: Array<{ ranks: number; rowsPerSecond: number; seconds: number; heldBytes: number[]; peakRss: number[]; identical: boolean; testRmse: number }> = [];
-for (const ranks of [1, 2]) {
-  const r = await runDataParallelLocal({
-    data: dir,
-    ranks,
-    config: { hidden: [64, 32], batchSize: combinedBatch / ranks, epochs: 2, seed: 7 },
-  });
-  runs.push({
-    ranks,
-    rowsPerSecond: r.train.rowsPerSecond,
-    seconds: r.seconds,
-    heldBytes: r.ranks.map((x) => x.heldBytes),
-    peakRss: r.ranks.map((x) => x.peakRssBytes),
-    identical: r.replicasIdentical,
-    testRmse: r.train.metrics.test.rmse,
-  });
+/** Rows per second of gradient steps after the warm-up epoch. */
+function steadyRate(r: LocalDataParallelResult): number {
+  const later = r.train.epochs.slice(1);
+  const rows = later.reduce((a, e) => a + e.rows, 0);
+  const seconds = later.reduce((a, e) => a + e.rows / e.rowsPerSecond, 0);
+  return rows / seconds;
 }
-const [one, two] = runs;
-console.log(JSON.stringify({
-  bench: 'data-parallel-local',
-  model: '64-32',
-  combined_batch: combinedBatch,
-  cores: cpus().length,
-  caplab_ranks: 2,
-  caplab_rows_per_s: Math.round(two.rowsPerSecond),
-  caplab_held_mb_per_rank: two.heldBytes.map((b) => +(b / 2 ** 20).toFixed(2)),
-  caplab_peak_rss_mb_per_rank: two.peakRss.map((b) => +(b / 2 ** 20).toFixed(1)),
-  caplab_test_rmse: +two.testRmse.toFixed(4),
-  replicas_identical: two.identical,
-  peer: '1 rank, same code, same combined batch',
-  peer_rows_per_s: Math.round(one.rowsPerSecond),
-  peer_held_mb: +(one.heldBytes[0] / 2 ** 20).toFixed(2),
-  peer_test_rmse: +one.testRmse.toFixed(4),
-  ratio: +(two.rowsPerSecond / one.rowsPerSecond).toFixed(3),
-  held_ratio: +(two.heldBytes[0] / one.heldBytes[0]).toFixed(3),
-}));
+
+async function run(k: number, combined: number) {
+  const r = await runDataParallelLocal({ data: dir, ranks: k, config: { hidden: [64, 32], batchSize: combined / k, epochs, seed: 7 } });
+  return { rate: steadyRate(r), r };
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const r3 = (v: number) => +v.toFixed(3);
+
+const table: string[] = [`${'batch'.padStart(6)} ${'1 rank rows/s'.padStart(14)} ${`${ranks} ranks rows/s`.padStart(15)}  ratio median [min, max]  load1`];
+for (const combined of batches) {
+  const pairs: Array<{ one: number; many: number; ratio: number; load1: number }> = [];
+  let last: Awaited<ReturnType<typeof run>> | undefined;
+  let lastOne: Awaited<ReturnType<typeof run>> | undefined;
+  for (let i = 0; i < repeat; i++) {
+    const load1 = loadavg()[0];
+    lastOne = await run(1, combined);
+    last = await run(ranks, combined);
+    pairs.push({ one: lastOne.rate, many: last.rate, ratio: last.rate / lastOne.rate, load1 });
+  }
+  const ratios = pairs.map((p) => p.ratio);
+  const many = last!.r;
+  const one = lastOne!.r;
+  console.log(JSON.stringify({
+    bench: 'data-parallel-local',
+    model: '64-32',
+    combined_batch: combined,
+    cores: cpus().length,
+    repeat,
+    load1: pairs.map((p) => +p.load1.toFixed(2)),
+    caplab_ranks: ranks,
+    caplab_rows_per_s: Math.round(median(pairs.map((p) => p.many))),
+    caplab_held_mb_per_rank: many.ranks.map((x) => +(x.heldBytes / 2 ** 20).toFixed(2)),
+    caplab_peak_rss_mb_per_rank: many.ranks.map((x) => +(x.peakRssBytes / 2 ** 20).toFixed(1)),
+    caplab_test_rmse: +many.train.metrics.test.rmse.toFixed(6),
+    replicas_identical: many.replicasIdentical,
+    peer: '1 rank, same code, same combined batch',
+    peer_rows_per_s: Math.round(median(pairs.map((p) => p.one))),
+    peer_test_rmse: +one.train.metrics.test.rmse.toFixed(6),
+    ratio: r3(median(ratios)),
+    ratio_min: r3(Math.min(...ratios)),
+    ratio_max: r3(Math.max(...ratios)),
+    ratios: ratios.map(r3),
+    held_ratio: r3(many.ranks[0].heldBytes / one.ranks[0].heldBytes),
+  }));
+  table.push(`${String(combined).padStart(6)} ${String(Math.round(median(pairs.map((p) => p.one)))).padStart(14)} ${String(Math.round(median(pairs.map((p) => p.many)))).padStart(15)}  ${r3(median(ratios))} [${r3(Math.min(...ratios))}, ${r3(Math.max(...ratios))}]  ${pairs.map((p) => p.load1.toFixed(1)).join(' ')}`);
+}
+console.error(table.join('\n'));
