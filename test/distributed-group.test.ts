@@ -68,3 +68,44 @@ test('a rank whose rank 0 goes silent gives up at the timeout instead of hanging
     silent.close();
   }
 });
+
+test('four ranks, each pair connected directly, sum in rank order: every rank gets the same float32 bits', async () => {
+  const ranks = await group(4);
+  try {
+    // 300 000 values (1.2 MB) arrive in many socket chunks; the values are chosen so that the
+    // order of float32 additions changes the result, and only rank order gives `expected`.
+    const n = 300_000;
+    // Ranks 0 and 2 hold ±1e8 (float32 spacing 8 there), ranks 1 and 3 small values.
+    const bufs = ranks.map((g) => Float32Array.from({ length: n }, (_, i) => (g.rank % 2 === 0 ? (g.rank === 0 ? 1 : -1) * 1e8 * (1 + (i % 5)) : ((i * 7919 + g.rank) % 1000) / 300)));
+    const expected = Float32Array.from(bufs[0]);
+    for (let r = 1; r < 4; r++) for (let i = 0; i < n; i++) expected[i] += bufs[r][i];
+    for (let i = 0; i < n; i++) expected[i] *= 1 / 4;
+    const reversed = Float32Array.from(bufs[3]);
+    for (let r = 2; r >= 0; r--) for (let i = 0; i < n; i++) reversed[i] += bufs[r][i];
+    for (let i = 0; i < n; i++) reversed[i] *= 1 / 4;
+    assert.notDeepEqual(reversed, expected, 'the data must tell summation orders apart');
+    for (let step = 0; step < 3; step++) {
+      const mine = bufs.map((b) => Float32Array.from(b));
+      await Promise.all(ranks.map((g, r) => g.allReduceMean(mine[r])));
+      for (const m of mine) assert.deepEqual(m, expected);
+    }
+  } finally {
+    await Promise.all(ranks.map((g) => g.close()));
+  }
+});
+
+test('a rank that polls before sleeping (spinMs) gets the same results', async () => {
+  const port = await freePort();
+  const ranks = await Promise.all([0, 1, 2].map((rank) => joinGroup({ rank, worldSize: 3, host: '127.0.0.1', port, timeoutMs: 5000, spinMs: rank === 1 ? 50 : 0 })));
+  try {
+    for (let step = 0; step < 5; step++) {
+      const bufs = ranks.map((g) => Float32Array.from({ length: 100 }, (_, i) => g.rank * 100 + i + step));
+      await Promise.all(ranks.map((g, r) => g.allReduceMean(bufs[r])));
+      assert.deepEqual(bufs[1], bufs[0]);
+      assert.deepEqual(bufs[2], bufs[0]);
+      assert.equal(bufs[0][5], 100 + 5 + step);
+    }
+  } finally {
+    await Promise.all(ranks.map((g) => g.close()));
+  }
+});

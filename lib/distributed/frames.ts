@@ -1,58 +1,81 @@
 /**
- * Length-prefixed binary frames over a TCP stream: [u32 LE body length][u8 type][body].
- * Gradients travel as raw float32 bytes, never as JSON.
+ * Length-prefixed binary frames over a TCP stream: [u32 LE body length + 1][u8 type][body].
+ * Gradients travel as raw float32 bytes, never as JSON; handshakes are small JSON bodies.
  */
 import type { Socket } from 'node:net';
 
-export const FRAME = { hello: 1, welcome: 2, data: 3, result: 4, error: 5 } as const;
+export const FRAME = { hello: 1, welcome: 2, data: 3, result: 4, error: 5, peer: 6 } as const;
 export type FrameType = (typeof FRAME)[keyof typeof FRAME];
 
 export interface Frame {
   type: FrameType;
-  body: Buffer;
+  body: Uint8Array;
 }
 
-export function encodeFrame(type: FrameType, body: Uint8Array): Buffer[] {
-  const head = Buffer.alloc(5);
-  head.writeUInt32LE(body.byteLength + 1, 0);
-  head[4] = type;
-  return [head, Buffer.from(body.buffer, body.byteOffset, body.byteLength)];
+/** Largest body a peer may announce; anything bigger is a stranger speaking another protocol. */
+const MAX_BODY = 2 ** 31;
+
+/** One buffer holding a whole frame, so it goes out in one write (one syscall, usually one packet). */
+export function encodeFrame(type: FrameType, body: Uint8Array): Buffer {
+  const out = Buffer.allocUnsafe(5 + body.byteLength);
+  out.writeUInt32LE(body.byteLength + 1, 0);
+  out[4] = type;
+  out.set(body, 5);
+  return out;
 }
 
 export function sendFrame(socket: Socket, type: FrameType, body: Uint8Array): void {
-  for (const part of encodeFrame(type, body)) socket.write(part);
+  socket.write(encodeFrame(type, body));
 }
 
 export function sendJson(socket: Socket, type: FrameType, value: unknown): void {
   sendFrame(socket, type, Buffer.from(JSON.stringify(value)));
 }
 
-/** Calls `onFrame` for each whole frame read from `socket`, however the bytes arrive in chunks. */
-export function readFrames(socket: Socket, onFrame: (frame: Frame) => void): void {
-  let pending: Buffer[] = [];
-  let pendingBytes = 0;
-  socket.on('data', (chunk: Buffer) => {
-    pending.push(chunk);
-    pendingBytes += chunk.length;
-    for (;;) {
-      if (pendingBytes < 4) return;
-      let buf = pending.length === 1 ? pending[0] : Buffer.concat(pending, pendingBytes);
-      const len = buf.readUInt32LE(0);
-      if (pendingBytes < 4 + len) {
-        pending = [buf];
-        return;
-      }
-      const frame = { type: buf[4] as FrameType, body: buf.subarray(5, 4 + len) };
-      buf = buf.subarray(4 + len);
-      pending = buf.length ? [buf] : [];
-      pendingBytes = buf.length;
-      onFrame(frame);
-    }
-  });
+export function jsonOf<T>(frame: Frame): T {
+  return JSON.parse(Buffer.from(frame.body.buffer, frame.body.byteOffset, frame.body.byteLength).toString()) as T;
 }
 
-/** A Float32Array view of a frame body, copied only when the bytes are misaligned. */
-export function floatsOf(body: Buffer): Float32Array {
-  if (body.byteOffset % 4 === 0) return new Float32Array(body.buffer, body.byteOffset, body.byteLength / 4);
-  return new Float32Array(Uint8Array.from(body).buffer);
+/**
+ * Calls `onFrame` for each whole frame read from `socket`, however the bytes arrive in chunks.
+ * Each body is copied once, straight from the socket's chunks into memory from `alloc` (so data
+ * frames can land in reused, float-aligned buffers); chunks are never concatenated.
+ */
+export function readFrames(socket: Socket, onFrame: (frame: Frame) => void, alloc: (type: FrameType, bytes: number) => Uint8Array = (_, n) => new Uint8Array(n)): void {
+  const head = new Uint8Array(5);
+  const headView = new DataView(head.buffer);
+  let headGot = 0;
+  let type = 0 as FrameType;
+  let body: Uint8Array | null = null;
+  let bodyGot = 0;
+  socket.on('data', (chunk: Buffer) => {
+    let at = 0;
+    while (at < chunk.length) {
+      if (body === null) {
+        const n = Math.min(5 - headGot, chunk.length - at);
+        head.set(chunk.subarray(at, at + n), headGot);
+        headGot += n;
+        at += n;
+        if (headGot < 5) return;
+        headGot = 0;
+        const length = headView.getUint32(0, true) - 1;
+        if (length < 0 || length > MAX_BODY) {
+          socket.destroy(new Error(`bad frame length ${length + 1}`));
+          return;
+        }
+        type = head[4] as FrameType;
+        body = alloc(type, length);
+        bodyGot = 0;
+      }
+      const n = Math.min(body.length - bodyGot, chunk.length - at);
+      body.set(chunk.subarray(at, at + n), bodyGot);
+      bodyGot += n;
+      at += n;
+      if (bodyGot === body.length) {
+        const done: Frame = { type, body };
+        body = null;
+        onFrame(done);
+      }
+    }
+  });
 }
