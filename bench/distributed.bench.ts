@@ -11,6 +11,8 @@
  * Each repeat runs one rank, then K ranks, per batch (interleaved, so background load hits both
  * sides alike); the figure is the median ratio of the pairs, with its spread. Epoch 1 warms up;
  * throughput is rank 0's training rows per second of gradient steps over the later epochs.
+ * cpu_per_row_ratio is the CPU time of all ranks per row trained, K ranks over one: the work
+ * distribution adds (communication, waiting), which a busy machine disturbs less than wall time.
  */
 import { existsSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -36,9 +38,15 @@ function steadyRate(r: LocalDataParallelResult): number {
   return rows / seconds;
 }
 
+/** CPU microseconds of every rank together per row trained (validation included): the work distribution adds. */
+function cpuPerRow(r: LocalDataParallelResult): number {
+  const rows = r.train.epochs.reduce((a, e) => a + e.rows, 0);
+  return (r.ranks.reduce((a, x) => a + x.cpuSeconds, 0) / rows) * 1e6;
+}
+
 async function run(k: number, combined: number) {
   const r = await runDataParallelLocal({ data: dir, ranks: k, config: { hidden: [64, 32], batchSize: combined / k, epochs, seed: 7 } });
-  return { rate: steadyRate(r), r };
+  return { rate: steadyRate(r), cpu: cpuPerRow(r), r };
 }
 
 const median = (xs: number[]) => {
@@ -47,16 +55,16 @@ const median = (xs: number[]) => {
 };
 const r3 = (v: number) => +v.toFixed(3);
 
-const table: string[] = [`${'batch'.padStart(6)} ${'1 rank rows/s'.padStart(14)} ${`${ranks} ranks rows/s`.padStart(15)}  ratio median [min, max]  load1`];
+const table: string[] = [`${'batch'.padStart(6)} ${'1 rank rows/s'.padStart(14)} ${`${ranks} ranks rows/s`.padStart(15)}  ratio median [min, max]  cpu/row ratio  load1`];
 for (const combined of batches) {
-  const pairs: Array<{ one: number; many: number; ratio: number; load1: number }> = [];
+  const pairs: Array<{ one: number; many: number; ratio: number; cpuRatio: number; load1: number }> = [];
   let last: Awaited<ReturnType<typeof run>> | undefined;
   let lastOne: Awaited<ReturnType<typeof run>> | undefined;
   for (let i = 0; i < repeat; i++) {
     const load1 = loadavg()[0];
     lastOne = await run(1, combined);
     last = await run(ranks, combined);
-    pairs.push({ one: lastOne.rate, many: last.rate, ratio: last.rate / lastOne.rate, load1 });
+    pairs.push({ one: lastOne.rate, many: last.rate, ratio: last.rate / lastOne.rate, cpuRatio: last.cpu / lastOne.cpu, load1 });
   }
   const ratios = pairs.map((p) => p.ratio);
   const many = last!.r;
@@ -81,8 +89,9 @@ for (const combined of batches) {
     ratio_min: r3(Math.min(...ratios)),
     ratio_max: r3(Math.max(...ratios)),
     ratios: ratios.map(r3),
+    cpu_per_row_ratio: r3(median(pairs.map((p) => p.cpuRatio))),
     held_ratio: r3(many.ranks[0].heldBytes / one.ranks[0].heldBytes),
   }));
-  table.push(`${String(combined).padStart(6)} ${String(Math.round(median(pairs.map((p) => p.one)))).padStart(14)} ${String(Math.round(median(pairs.map((p) => p.many)))).padStart(15)}  ${r3(median(ratios))} [${r3(Math.min(...ratios))}, ${r3(Math.max(...ratios))}]  ${pairs.map((p) => p.load1.toFixed(1)).join(' ')}`);
+  table.push(`${String(combined).padStart(6)} ${String(Math.round(median(pairs.map((p) => p.one)))).padStart(14)} ${String(Math.round(median(pairs.map((p) => p.many)))).padStart(15)}  ${r3(median(ratios))} [${r3(Math.min(...ratios))}, ${r3(Math.max(...ratios))}]  ${r3(median(pairs.map((p) => p.cpuRatio))).toFixed(3).padStart(13)}  ${pairs.map((p) => p.load1.toFixed(1)).join(' ')}`);
 }
 console.error(table.join('\n'));

@@ -87,7 +87,14 @@ export interface RankReport {
   paramsSha256: string;
   /** This process's peak resident memory (ru_maxrss); in-process ranks share one process. */
   peakRssBytes: number;
+  /** Wall time of this rank's training (data loading excluded). */
   seconds: number;
+  /**
+   * CPU time this process spent over the same span (all its threads). Per row trained, it shows
+   * what distribution costs in work, which a busy machine disturbs less than wall time;
+   * in-process ranks share one process, so each sees the total.
+   */
+  cpuSeconds: number;
 }
 
 export interface DataParallelResult {
@@ -99,6 +106,11 @@ export interface DataParallelResult {
 }
 
 const defaults = { backend: 'auto' as BackendChoice, timeoutMs: 120_000, keepParams: false };
+
+function cpuSecondsSince(start: NodeJS.CpuUsage): number {
+  const u = process.cpuUsage(start);
+  return (u.user + u.system) / 1e6;
+}
 
 function sha256(params: Float32Array): string {
   return createHash('sha256').update(new Uint8Array(params.buffer, params.byteOffset, params.byteLength)).digest('hex');
@@ -150,6 +162,7 @@ async function trainRank(
   }
 
   const started = performance.now();
+  const cpuStarted = process.cpuUsage();
   const fromManifest = manifestStandardization(manifest);
   const stats: Standardization = fromManifest ?? (await globalStandardization(group, local, width, rowsByRank));
   const scaler = scalerFrom(stats);
@@ -184,6 +197,7 @@ async function trainRank(
       paramsSha256: sha256(params),
       peakRssBytes: process.resourceUsage().maxRSS * 1024,
       seconds: (performance.now() - started) / 1000,
+      cpuSeconds: cpuSecondsSince(cpuStarted),
     };
     const result: DataParallelResult = { rank: report };
     if (o.keepParams) result.params = params;
