@@ -12,7 +12,10 @@
  * sides alike); the figure is the median ratio of the pairs, with its spread. Epoch 1 warms up;
  * throughput is rank 0's training rows per second of gradient steps over the later epochs.
  * cpu_per_row_ratio is the CPU time of all ranks per row trained, K ranks over one: the work
- * distribution adds (communication, waiting), which a busy machine disturbs less than wall time.
+ * distribution adds (communication), which a busy machine disturbs less than wall time;
+ * cores_used is [1 rank, K ranks] CPU seconds per second: what the machine gave each side.
+ * Speedup ≈ (cores K / cores 1) / cpu_per_row_ratio, so on a shared machine a low ratio with
+ * cpu_per_row_ratio near 1 means the ranks got no more CPU, not that communication cost it.
  */
 import { existsSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -30,23 +33,22 @@ const epochs = Number(values.epochs ?? 3);
 const dir = dataPath('bench-distributed');
 if (!existsSync(dir)) await generateDataset({ out: dir, tickers: 100, days: 1260, seed: 42 });
 
-/** Rows per second of gradient steps after the warm-up epoch. */
-function steadyRate(r: LocalDataParallelResult): number {
+/**
+ * After the warm-up epoch: rank 0's rows per second of gradient steps, the CPU microseconds of
+ * all ranks together per row (the work distribution adds), and the cores the ranks got (CPU
+ * seconds per wall second: what the machine gave them beside other work).
+ */
+function steady(r: LocalDataParallelResult): { rate: number; cpuPerRow: number; cores: number } {
   const later = r.train.epochs.slice(1);
   const rows = later.reduce((a, e) => a + e.rows, 0);
   const seconds = later.reduce((a, e) => a + e.rows / e.rowsPerSecond, 0);
-  return rows / seconds;
-}
-
-/** CPU microseconds of every rank together per row trained (validation included): the work distribution adds. */
-function cpuPerRow(r: LocalDataParallelResult): number {
-  const rows = r.train.epochs.reduce((a, e) => a + e.rows, 0);
-  return (r.ranks.reduce((a, x) => a + x.cpuSeconds, 0) / rows) * 1e6;
+  const cpu = r.ranks.reduce((a, x) => a + x.stepCpuSeconds.slice(1).reduce((b, c) => b + c, 0), 0);
+  return { rate: rows / seconds, cpuPerRow: (cpu / rows) * 1e6, cores: cpu / seconds };
 }
 
 async function run(k: number, combined: number) {
   const r = await runDataParallelLocal({ data: dir, ranks: k, config: { hidden: [64, 32], batchSize: combined / k, epochs, seed: 7 } });
-  return { rate: steadyRate(r), cpu: cpuPerRow(r), r };
+  return { ...steady(r), r };
 }
 
 const median = (xs: number[]) => {
@@ -57,14 +59,14 @@ const r3 = (v: number) => +v.toFixed(3);
 
 const table: string[] = [`${'batch'.padStart(6)} ${'1 rank rows/s'.padStart(14)} ${`${ranks} ranks rows/s`.padStart(15)}  ratio median [min, max]  cpu/row ratio  load1`];
 for (const combined of batches) {
-  const pairs: Array<{ one: number; many: number; ratio: number; cpuRatio: number; load1: number }> = [];
+  const pairs: Array<{ one: number; many: number; ratio: number; cpuRatio: number; cores: [number, number]; load1: number }> = [];
   let last: Awaited<ReturnType<typeof run>> | undefined;
   let lastOne: Awaited<ReturnType<typeof run>> | undefined;
   for (let i = 0; i < repeat; i++) {
     const load1 = loadavg()[0];
     lastOne = await run(1, combined);
     last = await run(ranks, combined);
-    pairs.push({ one: lastOne.rate, many: last.rate, ratio: last.rate / lastOne.rate, cpuRatio: last.cpu / lastOne.cpu, load1 });
+    pairs.push({ one: lastOne.rate, many: last.rate, ratio: last.rate / lastOne.rate, cpuRatio: last.cpuPerRow / lastOne.cpuPerRow, cores: [lastOne.cores, last.cores], load1 });
   }
   const ratios = pairs.map((p) => p.ratio);
   const many = last!.r;
@@ -90,6 +92,7 @@ for (const combined of batches) {
     ratio_max: r3(Math.max(...ratios)),
     ratios: ratios.map(r3),
     cpu_per_row_ratio: r3(median(pairs.map((p) => p.cpuRatio))),
+    cores_used: pairs.map((p) => p.cores.map((c) => +c.toFixed(2))),
     held_ratio: r3(many.ranks[0].heldBytes / one.ranks[0].heldBytes),
   }));
   table.push(`${String(combined).padStart(6)} ${String(Math.round(median(pairs.map((p) => p.one)))).padStart(14)} ${String(Math.round(median(pairs.map((p) => p.many)))).padStart(15)}  ${r3(median(ratios))} [${r3(Math.min(...ratios))}, ${r3(Math.max(...ratios))}]  ${r3(median(pairs.map((p) => p.cpuRatio))).toFixed(3).padStart(13)}  ${pairs.map((p) => p.load1.toFixed(1)).join(' ')}`);

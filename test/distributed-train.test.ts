@@ -168,7 +168,7 @@ test('the local launcher trains with two worker processes and agrees with in-pro
   assert.deepEqual([...seen].sort(), [0, 1]);
   assert.equal(r.replicasIdentical, true);
   assert.deepEqual(r.ranks.map((x) => x.localRows), [120, 120]);
-  assert.ok(r.ranks.every((x) => x.peakRssBytes > 0 && x.cpuSeconds > 0));
+  assert.ok(r.ranks.every((x) => x.peakRssBytes > 0 && x.stepCpuSeconds.length === 3 && x.stepCpuSeconds.every((c) => c > 0)));
   assert.equal(r.train.epochs.length, 3);
   const [local] = await inProcess(2, { data: dir, config });
   assert.equal(r.ranks[0].paramsSha256, local.rank.paramsSha256, 'processes and in-process ranks train the same model');

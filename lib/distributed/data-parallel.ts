@@ -90,11 +90,11 @@ export interface RankReport {
   /** Wall time of this rank's training (data loading excluded). */
   seconds: number;
   /**
-   * CPU time this process spent over the same span (all its threads). Per row trained, it shows
-   * what distribution costs in work, which a busy machine disturbs less than wall time;
-   * in-process ranks share one process, so each sees the total.
+   * CPU time of this process (all its threads) in each epoch's gradient steps. Per row trained,
+   * it shows what distribution costs in work, which a busy machine disturbs less than wall
+   * time; in-process ranks share one process, so each sees their total.
    */
-  cpuSeconds: number;
+  stepCpuSeconds: number[];
 }
 
 export interface DataParallelResult {
@@ -106,11 +106,6 @@ export interface DataParallelResult {
 }
 
 const defaults = { backend: 'auto' as BackendChoice, timeoutMs: 120_000, keepParams: false };
-
-function cpuSecondsSince(start: NodeJS.CpuUsage): number {
-  const u = process.cpuUsage(start);
-  return (u.user + u.system) / 1e6;
-}
 
 function sha256(params: Float32Array): string {
   return createHash('sha256').update(new Uint8Array(params.buffer, params.byteOffset, params.byteLength)).digest('hex');
@@ -162,7 +157,6 @@ async function trainRank(
   }
 
   const started = performance.now();
-  const cpuStarted = process.cpuUsage();
   const fromManifest = manifestStandardization(manifest);
   const stats: Standardization = fromManifest ?? (await globalStandardization(group, local, width, rowsByRank));
   const scaler = scalerFrom(stats);
@@ -197,7 +191,7 @@ async function trainRank(
       paramsSha256: sha256(params),
       peakRssBytes: process.resourceUsage().maxRSS * 1024,
       seconds: (performance.now() - started) / 1000,
-      cpuSeconds: cpuSecondsSince(cpuStarted),
+      stepCpuSeconds: out.stepCpuSeconds,
     };
     const result: DataParallelResult = { rank: report };
     if (o.keepParams) result.params = params;

@@ -68,6 +68,8 @@ export interface LoopOutcome {
   trainedRows: number;
   /** Optimizer steps taken. */
   steps: number;
+  /** CPU time of this process (all threads) in each epoch's steps, validation excluded. */
+  stepCpuSeconds: number[];
 }
 
 /** Longest stretch of work without yielding to the event loop (abort signals, IPC, UI). */
@@ -87,7 +89,7 @@ export function checkMaxSteps(maxSteps: number | undefined): void {
 /** Runs the epochs; the caller assembles the result (trainResult) from the outcome. */
 export async function runEpochs(o: LoopOptions): Promise<LoopOutcome> {
   const agree = o.agree ?? decideAlone;
-  const out: LoopOutcome = { epochs: [], bestEpoch: 0, bestParams: o.validate ? o.mlp.getParams() : null, trainSeconds: 0, trainedRows: 0, steps: 0 };
+  const out: LoopOutcome = { epochs: [], bestEpoch: 0, bestParams: o.validate ? o.mlp.getParams() : null, trainSeconds: 0, trainedRows: 0, steps: 0, stepCpuSeconds: [] };
   let bestValLoss = Infinity;
   if ((await agree({ verdict: VERDICT.go, aborted: o.signal?.aborted ?? false })).aborted) {
     out.stoppedReason = 'aborted';
@@ -95,8 +97,11 @@ export async function runEpochs(o: LoopOptions): Promise<LoopOutcome> {
   }
   for (let epoch = 1; epoch <= o.epochs; epoch++) {
     const t0 = performance.now();
+    const cpu0 = process.cpuUsage();
     const { lossSum, rows, steps } = await trainEpoch(o);
     const stepSeconds = (performance.now() - t0) / 1000;
+    const cpu = process.cpuUsage(cpu0);
+    out.stepCpuSeconds.push((cpu.user + cpu.system) / 1e6);
     const loss = lossSum / rows;
     out.trainSeconds += stepSeconds;
     out.trainedRows += rows;
