@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { joinGroup, type Group } from '../lib/distributed/index.ts';
 import { freePort } from '../lib/distributed/local.ts';
 import { FRAME, sendJson } from '../lib/distributed/frames.ts';
@@ -93,3 +93,42 @@ test('four ranks, each pair connected directly, sum in rank order: every rank ge
     await Promise.all(ranks.map((g) => g.close()));
   }
 });
+
+test('something else knocking on rank 0\'s port is turned away, and the group still forms', async () => {
+  const port = await freePort();
+  const leader = joinGroup({ rank: 0, worldSize: 2, host: '127.0.0.1', port, timeoutMs: 5000 });
+  // An HTTP request reads as a frame of ~540 MB; a small frame that is not JSON is no hello either.
+  const knock = (bytes: Buffer) => new Promise<void>((resolve, reject) => {
+    const s = connect({ host: '127.0.0.1', port }, () => s.write(bytes));
+    s.resume();
+    s.on('close', () => resolve());
+    s.on('error', () => resolve());
+    setTimeout(() => reject(new Error('rank 0 kept a stranger\'s connection open')), 4000).unref();
+  });
+  await waitForPort(port);
+  await knock(Buffer.from('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n'));
+  await knock(Buffer.concat([Buffer.from([5, 0, 0, 0, 1]), Buffer.from('nope')]));
+  const follower = joinGroup({ rank: 1, worldSize: 2, host: '127.0.0.1', port, timeoutMs: 5000 });
+  const [g0, g1] = await Promise.all([leader, follower]);
+  const a = Float32Array.of(1, 2);
+  const b = Float32Array.of(3, 4);
+  await Promise.all([g0.allReduceMean(a), g1.allReduceMean(b)]);
+  assert.deepEqual([...a], [2, 3]);
+  assert.deepEqual(b, a);
+  await Promise.all([g0.close(), g1.close()]);
+});
+
+/** Resolves once something listens on `port` (rank 0 starts listening asynchronously). */
+async function waitForPort(port: number): Promise<void> {
+  for (;;) {
+    const open = await new Promise<boolean>((resolve) => {
+      const s = connect({ host: '127.0.0.1', port }, () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.on('error', () => resolve(false));
+    });
+    if (open) return;
+    await new Promise((r) => setImmediate(r));
+  }
+}

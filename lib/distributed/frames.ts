@@ -12,9 +12,6 @@ export interface Frame {
   body: Uint8Array;
 }
 
-/** Largest body a peer may announce; anything bigger is a stranger speaking another protocol. */
-const MAX_BODY = 2 ** 31;
-
 /** One buffer holding a whole frame, so it goes out in one write (one syscall, usually one packet). */
 export function encodeFrame(type: FrameType, body: Uint8Array): Buffer {
   const out = Buffer.allocUnsafe(5 + body.byteLength);
@@ -32,16 +29,22 @@ export function sendJson(socket: Socket, type: FrameType, value: unknown): void 
   sendFrame(socket, type, Buffer.from(JSON.stringify(value)));
 }
 
-export function jsonOf<T>(frame: Frame): T {
-  return JSON.parse(Buffer.from(frame.body.buffer, frame.body.byteOffset, frame.body.byteLength).toString()) as T;
+/** A handshake frame's JSON body, or null when it is not JSON (a stranger speaking another protocol). */
+export function jsonOf<T>(frame: Frame): T | null {
+  try {
+    return JSON.parse(Buffer.from(frame.body.buffer, frame.body.byteOffset, frame.body.byteLength).toString()) as T;
+  } catch {
+    return null;
+  }
 }
 
 /**
  * Calls `onFrame` for each whole frame read from `socket`, however the bytes arrive in chunks.
  * Each body is copied once, straight from the socket's chunks into memory from `alloc` (so data
- * frames can land in reused, float-aligned buffers); chunks are never concatenated.
+ * frames can land in reused, float-aligned buffers); chunks are never concatenated. `alloc`
+ * returns null to refuse a frame (e.g. a stranger announcing a huge body): the socket is destroyed.
  */
-export function readFrames(socket: Socket, onFrame: (frame: Frame) => void, alloc: (type: FrameType, bytes: number) => Uint8Array = (_, n) => new Uint8Array(n)): void {
+export function readFrames(socket: Socket, onFrame: (frame: Frame) => void, alloc: (type: FrameType, bytes: number) => Uint8Array | null = (_, n) => new Uint8Array(n)): void {
   const head = new Uint8Array(5);
   const headView = new DataView(head.buffer);
   let headGot = 0;
@@ -59,12 +62,12 @@ export function readFrames(socket: Socket, onFrame: (frame: Frame) => void, allo
         if (headGot < 5) return;
         headGot = 0;
         const length = headView.getUint32(0, true) - 1;
-        if (length < 0 || length > MAX_BODY) {
-          socket.destroy(new Error(`bad frame length ${length + 1}`));
+        type = head[4] as FrameType;
+        body = length < 0 ? null : alloc(type, length);
+        if (body === null) {
+          socket.destroy(new Error(`refused a frame of type ${type} and ${length} bytes`));
           return;
         }
-        type = head[4] as FrameType;
-        body = alloc(type, length);
         bodyGot = 0;
       }
       const n = Math.min(body.length - bodyGot, chunk.length - at);

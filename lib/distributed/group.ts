@@ -86,22 +86,34 @@ class Bell {
   }
 }
 
+/**
+ * Largest first frame (the handshake) a connection may send: something else on the port (an
+ * HTTP health check, say) reads as a frame of hundreds of MB, refused before any allocation.
+ */
+const MAX_HANDSHAKE_BYTES = 64 * 1024;
+
 /** One connection to one other rank: frames queue up in arrival order until taken. */
 class Link {
+  /** -1 until the handshake says which rank this is (a refused stranger: Infinity). */
   rank = -1;
   readonly frames: Frame[] = [];
   /** Why the connection ended, once it has. */
   lost: string | null = null;
   readonly socket: Socket;
   private readonly spare: ArrayBuffer[] = [];
+  private received = 0;
 
-  constructor(socket: Socket, ring: () => void) {
+  /** `accepted`: the other side connected to us, so its first frame must be a small hello. */
+  constructor(socket: Socket, ring: () => void, accepted: boolean) {
     this.socket = socket;
     socket.setNoDelay(true);
     readFrames(socket, (f) => {
       this.frames.push(f);
       ring();
-    }, (type, n) => (type === FRAME.data ? this.dataBuffer(n) : new Uint8Array(n)));
+    }, (type, n) => {
+      if (accepted && this.received++ === 0 && n > MAX_HANDSHAKE_BYTES) return null;
+      return type === FRAME.data ? this.dataBuffer(n) : new Uint8Array(n);
+    });
     socket.on('error', (e) => {
       this.lost ??= `connection error (${e.message})`;
     });
@@ -184,15 +196,15 @@ async function rendezvousAsRank0(o: Options, bell: Bell): Promise<Link[]> {
   const links = new Array<Link>(o.worldSize);
   const arrivals: Link[] = [];
   const peers = new Array<{ host: string; port: number }>(o.worldSize).fill({ host: '', port: 0 });
-  const server = createServer((socket) => arrivals.push(new Link(socket, bell.ring)));
+  const server = createServer((socket) => arrivals.push(new Link(socket, bell.ring, true)));
   await listen(server, o.port, 'Rank 0');
   let admitted = 0;
   const admit = () => {
     for (const link of arrivals) {
       if (link.rank >= 0 || link.frames.length === 0) continue;
       const hello = jsonOf<Hello>(link.frames.shift()!);
-      if (hello.worldSize !== o.worldSize || !(hello.rank > 0 && hello.rank < o.worldSize) || links[hello.rank]) {
-        sendJson(link.socket, FRAME.error, { message: `rank ${hello.rank} of ${hello.worldSize} does not fit this group of ${o.worldSize} (or is taken)` });
+      if (!hello || hello.worldSize !== o.worldSize || !(hello.rank > 0 && hello.rank < o.worldSize) || links[hello.rank]) {
+        sendJson(link.socket, FRAME.error, { message: `rank ${hello?.rank} of ${hello?.worldSize} does not fit this group of ${o.worldSize} (or is taken)` });
         link.socket.end();
         link.rank = Infinity;
         continue;
@@ -226,19 +238,19 @@ async function rendezvousAsPeer(o: Options, bell: Bell): Promise<Link[]> {
   const deadline = Date.now() + o.timeoutMs;
   const links = new Array<Link>(o.worldSize);
   const incoming: Link[] = [];
-  const server = o.rank < o.worldSize - 1 ? createServer((socket) => incoming.push(new Link(socket, bell.ring))) : null;
+  const server = o.rank < o.worldSize - 1 ? createServer((socket) => incoming.push(new Link(socket, bell.ring, true))) : null;
   const all = () => [...links.filter(Boolean), ...incoming];
   try {
     const port = server ? await listen(server, 0, `Rank ${o.rank}`) : 0;
-    const rank0 = new Link(await connectWithRetry(o.host, o.port, deadline, `Rank ${o.rank}`, o.timeoutMs), bell.ring);
+    const rank0 = new Link(await connectWithRetry(o.host, o.port, deadline, `Rank ${o.rank}`, o.timeoutMs), bell.ring, false);
     rank0.rank = 0;
     links[0] = rank0;
     sendJson(rank0.socket, FRAME.hello, { rank: o.rank, worldSize: o.worldSize, port } satisfies Hello);
-    const welcome = jsonOf<Welcome>(await nextFrame(o, bell, rank0, FRAME.welcome));
+    const welcome = jsonOf<Welcome>(await nextFrame(o, bell, rank0, FRAME.welcome)) ?? { worldSize: o.worldSize };
     for (let r = 1; r < o.rank; r++) {
       const at = welcome.peers?.[r];
       if (!at) throw new CaplabError('protocol', `Rank 0's welcome has no address for rank ${r}.`, { hint: 'Run the same caplab version on every rank.' });
-      const link = new Link(await connectWithRetry(at.host, at.port, deadline, `Rank ${o.rank} (to rank ${r})`, o.timeoutMs), bell.ring);
+      const link = new Link(await connectWithRetry(at.host, at.port, deadline, `Rank ${o.rank} (to rank ${r})`, o.timeoutMs), bell.ring, false);
       link.rank = r;
       links[r] = link;
       sendJson(link.socket, FRAME.peer, { rank: o.rank, worldSize: o.worldSize } satisfies Hello);
@@ -248,7 +260,12 @@ async function rendezvousAsPeer(o: Options, bell: Bell): Promise<Link[]> {
       for (const link of incoming) {
         if (link.rank >= 0 || link.frames.length === 0) continue;
         const hello = jsonOf<Hello>(link.frames.shift()!);
-        if (!(hello.rank > o.rank && hello.rank < o.worldSize) || links[hello.rank]) throw new CaplabError('protocol', `Rank ${o.rank} was contacted by unexpected rank ${hello.rank}.`);
+        if (!hello || hello.worldSize !== o.worldSize || !(hello.rank > o.rank && hello.rank < o.worldSize) || links[hello.rank]) {
+          // Not one of ours (or a duplicate): drop it and keep waiting for the real rank.
+          link.socket.destroy();
+          link.rank = Infinity;
+          continue;
+        }
         link.rank = hello.rank;
         links[hello.rank] = link;
         joined++;
@@ -276,7 +293,7 @@ async function nextFrame(o: Options, bell: Bell, link: Link, type: number): Prom
     if (link.lost && link.frames.length === 0) throw lostError(`rank ${link.rank} ${link.lost}`);
   }, Date.now() + o.timeoutMs, () => rankTimeout(o, [link.rank]));
   const f = link.frames.shift()!;
-  if (f.type === FRAME.error) throw new CaplabError('rendezvous-refused', `Rank ${link.rank} refused rank ${o.rank}: ${jsonOf<{ message: string }>(f).message}.`);
+  if (f.type === FRAME.error) throw new CaplabError('rendezvous-refused', `Rank ${link.rank} refused rank ${o.rank}: ${jsonOf<{ message: string }>(f)?.message ?? 'no reason given'}.`);
   if (f.type !== type) throw new CaplabError('protocol', `Rank ${o.rank} expected frame ${type} from rank ${link.rank}, got ${f.type}.`);
   return f;
 }
