@@ -1,7 +1,7 @@
 /** What the double's parts share: storage, faults, logs, options, and a way to schedule work. */
 import type { Store } from './store.ts';
 import type { Faults } from './faults.ts';
-import type { Logs } from './logs.ts';
+import type { Logs } from '../../k8s/local/node/logs.ts';
 import type { AccessAttributes, FakeObject, FakeNode, ResolvedCommand, SimulatedOutcome } from './types.ts';
 
 export interface Resolved {

@@ -18,7 +18,7 @@ import type { Ctx, Resolved } from './context.ts';
 import type { FakeCluster, FakeClusterOptions, FakeState, FaultSpec, RequestRecord } from './types.ts';
 import { Store } from './store.ts';
 import { Faults } from './faults.ts';
-import { Logs } from './logs.ts';
+import { Logs } from '../../k8s/local/node/logs.ts';
 import { Kubelet } from './kubelet.ts';
 import { JobController } from './job-controller.ts';
 import { deleteObject } from './gc.ts';

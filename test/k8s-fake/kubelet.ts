@@ -3,6 +3,7 @@
  * one step per tick, runs its containers (local processes or simulated), keeps their logs,
  * records the kubelet's events, applies pod faults, and stops containers of deleted pods.
  */
+import { join } from 'node:path';
 import type { Ctx } from './context.ts';
 import type { FakeObject, SimulatedOutcome } from './types.ts';
 import type { StoreEvent } from './store.ts';
@@ -10,11 +11,12 @@ import type { ContainerHandle, ExitInfo } from './runtime.ts';
 import { startFailed, startProcess, startSimulated } from './runtime.ts';
 import { schedule } from './scheduler.ts';
 import { recordEvent } from './events.ts';
-import { containerEnv, ConfigError } from './env.ts';
-import { prepareMounts, translate } from './volumes.ts';
-import { containerArgv, defaultResolve } from './command.ts';
+import { containerEnv, ConfigError } from '../../k8s/local/node/env.ts';
+import { prepareMounts, translate } from '../../k8s/local/node/volumes.ts';
+import { storeSource } from './source.ts';
+import { containerArgv, defaultResolve } from '../../k8s/local/node/command.ts';
 import { podIndexOf } from './faults.ts';
-import * as st from './pod-status.ts';
+import * as st from '../../k8s/local/node/pod-status.ts';
 
 interface PodRun {
   uid: string;
@@ -126,7 +128,7 @@ export class Kubelet {
     const prepared: Array<{ c: any; env: Record<string, string>; mounts: ReturnType<typeof prepareMounts> }> = [];
     try {
       for (const c of pod.spec.containers) {
-        prepared.push({ c, env: containerEnv(this.ctx.store, pod, c), mounts: this.ctx.opts.mode === 'process' ? prepareMounts(this.ctx.store, this.ctx.stateDir, pod, c) : [] });
+        prepared.push({ c, env: containerEnv(storeSource(this.ctx.store, this.ctx.stateDir, pod), pod, c), mounts: this.ctx.opts.mode === 'process' ? prepareMounts(storeSource(this.ctx.store, this.ctx.stateDir, pod), { podDir: join(this.ctx.stateDir, 'pods', pod.metadata.uid) }, pod, c) : [] });
       }
     } catch (e) {
       if (!(e instanceof ConfigError)) throw e;
@@ -241,8 +243,8 @@ export class Kubelet {
       }
     });
     if (!p) return;
-    const env = containerEnv(this.ctx.store, p, c);
-    const mounts = this.ctx.opts.mode === 'process' ? prepareMounts(this.ctx.store, this.ctx.stateDir, p, c) : [];
+    const env = containerEnv(storeSource(this.ctx.store, this.ctx.stateDir, p), p, c);
+    const mounts = this.ctx.opts.mode === 'process' ? prepareMounts(storeSource(this.ctx.store, this.ctx.stateDir, p), { podDir: join(this.ctx.stateDir, 'pods', p.metadata.uid) }, p, c) : [];
     this.runContainer(p, c, env, mounts, run);
   }
 

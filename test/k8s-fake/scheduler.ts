@@ -4,7 +4,7 @@
  */
 import type { Ctx } from './context.ts';
 import type { FakeObject } from './types.ts';
-import { podRequests, parseQuantity } from './quantity.ts';
+import { podRequests, parseQuantity } from '../../k8s/local/node/quantity.ts';
 import { recordEvent } from './events.ts';
 
 const NOW = () => new Date().toISOString().replace(/\.\d+Z$/, 'Z');

@@ -6,7 +6,7 @@
 import type { FakeObject } from './types.ts';
 import type { FieldError } from './status.ts';
 import { invalid, StatusError } from './status.ts';
-import { isQuantity, parseQuantity } from './quantity.ts';
+import { isQuantity, parseQuantity } from '../../k8s/local/node/quantity.ts';
 import type { ResourceInfo } from './resources.ts';
 
 const SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;

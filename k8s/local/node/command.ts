@@ -1,20 +1,31 @@
 /**
  * Maps a container to a local command. Kubernetes semantics first: `command` replaces the image's
- * ENTRYPOINT, `args` its CMD, and $(VAR) references expand from the container's env. Then the
- * double's convention for local runs: `caplab …` runs this repository's bin/caplab.js with this
- * Node, `node …` runs this Node, an image named like caplab without a command runs its entry
- * point `caplab worker`, anything else runs as is from PATH.
+ * ENTRYPOINT, `args` its CMD, and $(VAR) references expand from the container's env. Then what a
+ * process node knows of images: the caplab worker image (any registry, any tag) is this checkout,
+ * its ENTRYPOINT `caplab worker` runs bin/caplab.js with this Node; a `node` image is this Node.
+ * Any other image cannot be "pulled" (the node has no image store).
  */
 import { join } from 'node:path';
-import type { ResolvedCommand } from './types.ts';
+import type { ResolvedCommand } from './wire.ts';
 import { expand } from './env.ts';
 
 /** The worker image's ENTRYPOINT (k8s/Dockerfile): `caplab worker`. */
 const CAPLAB_ENTRYPOINT = ['caplab', 'worker'];
 
-function imageName(image: string): string {
+export type ImageKind = 'caplab' | 'node';
+
+/** The repository name of an image reference: `registry:5000/me/caplab:0.1.0@sha…` → `caplab`. */
+export function imageName(image: string): string {
   const last = image.split('/').pop() ?? '';
   return last.split(/[:@]/)[0];
+}
+
+/** What a process node can run this image as, or undefined (ErrImagePull). */
+export function imageKind(image: string | undefined): ImageKind | undefined {
+  const name = imageName(image ?? '');
+  if (name === 'caplab') return 'caplab';
+  if (name === 'node') return 'node';
+  return undefined;
 }
 
 export function containerArgv(container: any, env: Record<string, string>): string[] | undefined {
@@ -22,6 +33,7 @@ export function containerArgv(container: any, env: Record<string, string>): stri
   const args: string[] = (container.args ?? []).map((s: string) => expand(s, env));
   if (command.length > 0) return [...command, ...args];
   if (/caplab/.test(imageName(container.image ?? ''))) return [...CAPLAB_ENTRYPOINT, ...args];
+  if (imageName(container.image ?? '') === 'node') return ['node', ...args];
   return args.length > 0 ? args : undefined;
 }
 

@@ -2,9 +2,17 @@
  * A container's environment as the kubelet builds it: envFrom, env values with $(VAR)
  * expansion, and valueFrom configMapKeyRef / secretKeyRef / fieldRef / resourceFieldRef.
  */
-import type { Store } from './store.ts';
-import type { FakeObject } from './types.ts';
+import type { WireObject } from './wire.ts';
 import { parseQuantity } from './quantity.ts';
+
+/**
+ * Where env and volumes read ConfigMaps, Secrets and the Node from: the node agent fetches them
+ * from the API server before a container starts, the API double reads its store.
+ */
+export interface ConfigSource {
+  get(kind: 'configmaps' | 'secrets', namespace: string, name: string): WireObject | undefined;
+  node(): WireObject | undefined;
+}
 
 /** A missing ConfigMap/Secret: the container cannot be created (CreateContainerConfigError). */
 export class ConfigError extends Error {}
@@ -17,7 +25,7 @@ export function expand(s: string, env: Record<string, string>): string {
   });
 }
 
-function fieldRef(pod: FakeObject, path: string): string {
+function fieldRef(pod: WireObject, path: string): string {
   const m = /^metadata\.(labels|annotations)\['(.+)'\]$/.exec(path);
   if (m) return pod.metadata[m[1] as 'labels' | 'annotations']?.[m[2]] ?? '';
   switch (path) {
@@ -34,7 +42,7 @@ function fieldRef(pod: FakeObject, path: string): string {
   }
 }
 
-function resourceFieldRef(container: any, ref: any, node: FakeObject | undefined): string {
+function resourceFieldRef(container: any, ref: any, node: WireObject | undefined): string {
   const [kind, res] = String(ref.resource).split('.');
   const given = container.resources?.[kind]?.[res];
   const value = given !== undefined ? parseQuantity(given) : parseQuantity(node?.status?.allocatable?.[res]);
@@ -42,7 +50,7 @@ function resourceFieldRef(container: any, ref: any, node: FakeObject | undefined
   return String(Math.ceil(value / divisor));
 }
 
-function lookup(store: Store, ns: string, kind: 'configmaps' | 'secrets', name: string, key: string | undefined, optional: boolean): string | Record<string, string> | undefined {
+function lookup(store: ConfigSource, ns: string, kind: 'configmaps' | 'secrets', name: string, key: string | undefined, optional: boolean): string | Record<string, string> | undefined {
   const o = store.get(kind, ns, name);
   const what = kind === 'configmaps' ? 'configmap' : 'secret';
   if (!o) {
@@ -60,7 +68,7 @@ function lookup(store: Store, ns: string, kind: 'configmaps' | 'secrets', name: 
   return data[key];
 }
 
-export function containerEnv(store: Store, pod: FakeObject, container: any): Record<string, string> {
+export function containerEnv(store: ConfigSource, pod: WireObject, container: any): Record<string, string> {
   const ns = pod.metadata.namespace ?? 'default';
   const env: Record<string, string> = {};
   for (const src of container.envFrom ?? []) {
@@ -69,7 +77,7 @@ export function containerEnv(store: Store, pod: FakeObject, container: any): Rec
     const data = lookup(store, ns, kind, ref.name, undefined, !!ref.optional) as Record<string, string> | undefined;
     for (const [k, v] of Object.entries(data ?? {})) env[`${src.prefix ?? ''}${k}`] = v;
   }
-  const node = pod.spec?.nodeName ? store.get('nodes', undefined, pod.spec.nodeName) : undefined;
+  const node = store.node();
   for (const e of container.env ?? []) {
     const vf = e.valueFrom;
     let v: string | undefined;

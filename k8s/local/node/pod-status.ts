@@ -1,10 +1,10 @@
 /** Pod status as the kubelet writes it: phase, conditions, containerStatuses. */
 import { randomBytes } from 'node:crypto';
-import type { FakeObject } from './types.ts';
+import type { WireObject } from './wire.ts';
 
 export const now = (): string => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
 
-export function setCondition(pod: FakeObject, type: string, status: 'True' | 'False', reason?: string, message?: string): void {
+export function setCondition(pod: WireObject, type: string, status: 'True' | 'False', reason?: string, message?: string): void {
   const conds: any[] = (pod.status.conditions ??= []);
   const old = conds.find((c) => c.type === type);
   const c: any = { type, status, lastProbeTime: null, lastTransitionTime: old && old.status === status ? old.lastTransitionTime : now() };
@@ -14,7 +14,7 @@ export function setCondition(pod: FakeObject, type: string, status: 'True' | 'Fa
   pod.status.conditions = [...conds.filter((x) => x.type !== type), c].sort((a, b) => order.indexOf(a.type) - order.indexOf(b.type));
 }
 
-export function containerStatus(pod: FakeObject, name: string): any {
+export function containerStatus(pod: WireObject, name: string): any {
   const list: any[] = (pod.status.containerStatuses ??= []);
   let s = list.find((x) => x.name === name);
   if (!s) {
@@ -30,21 +30,21 @@ export function containerId(): string {
 }
 
 /** Not ready: Ready/ContainersReady False with the kubelet's reason and the unready containers. */
-export function markUnready(pod: FakeObject, reason = 'ContainersNotReady'): void {
+export function markUnready(pod: WireObject, reason = 'ContainersNotReady'): void {
   const names = (pod.spec.containers ?? []).map((c: any) => c.name);
   const msg = reason === 'ContainersNotReady' ? `containers with unready status: [${names.join(' ')}]` : undefined;
   setCondition(pod, 'Ready', 'False', reason, msg);
   setCondition(pod, 'ContainersReady', 'False', reason, msg);
 }
 
-export function setWaiting(pod: FakeObject, name: string, reason: string, message?: string): void {
+export function setWaiting(pod: WireObject, name: string, reason: string, message?: string): void {
   const s = containerStatus(pod, name);
   s.state = { waiting: message ? { reason, message } : { reason } };
   s.ready = false;
   s.started = false;
 }
 
-export function setRunning(pod: FakeObject, name: string, id: string): void {
+export function setRunning(pod: WireObject, name: string, id: string): void {
   const s = containerStatus(pod, name);
   s.state = { running: { startedAt: now() } };
   s.containerID = id;
@@ -62,7 +62,7 @@ export interface Terminated {
   containerID?: string;
 }
 
-export function setTerminated(pod: FakeObject, name: string, t: Terminated): void {
+export function setTerminated(pod: WireObject, name: string, t: Terminated): void {
   const s = containerStatus(pod, name);
   const term: any = { exitCode: t.exitCode, reason: t.reason };
   if (t.message) term.message = t.message;
@@ -75,7 +75,7 @@ export function setTerminated(pod: FakeObject, name: string, t: Terminated): voi
 }
 
 /** Phase once every container has terminated (restartPolicy Never or after the last try). */
-export function finalPhase(pod: FakeObject): 'Succeeded' | 'Failed' | undefined {
+export function finalPhase(pod: WireObject): 'Succeeded' | 'Failed' | undefined {
   const sts: any[] = pod.status.containerStatuses ?? [];
   if (sts.length < (pod.spec.containers ?? []).length) return undefined;
   if (!sts.every((s) => s.state?.terminated)) return undefined;
