@@ -75,6 +75,11 @@ export class Logs {
     this.current.delete(k);
   }
 
+  /** Forgets every log of a pod (it is gone from the API). */
+  drop(podUid: string): void {
+    for (const m of [this.current, this.previous]) for (const k of [...m.keys()]) if (k.startsWith(`${podUid}/`)) m.delete(k);
+  }
+
   text(podUid: string, container: string, q: LogQuery = {}, previous = false): string {
     const b = (previous ? this.previous : this.current).get(`${podUid}/${container}`);
     if (!b) return '';
