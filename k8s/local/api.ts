@@ -31,11 +31,11 @@ export class Api {
     this.server = cluster.server;
   }
 
-  async request(method: keyof typeof HttpMethod, path: string, o: { body?: unknown; contentType?: string; query?: Query; timeoutMs?: number } = {}): Promise<any> {
+  async request(method: keyof typeof HttpMethod, path: string, o: { body?: unknown; contentType?: string; query?: Query; timeoutMs?: number; raw?: boolean } = {}): Promise<any> {
     const url = new URL(this.server + path);
     for (const [k, v] of Object.entries(o.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
     const ctx = new RequestContext(url.toString(), HttpMethod[method]);
-    ctx.setHeaderParam('Accept', 'application/json');
+    ctx.setHeaderParam('Accept', o.raw ? '*/*' : 'application/json');
     if (o.body !== undefined) {
       ctx.setHeaderParam('Content-Type', o.contentType ?? 'application/json');
       ctx.setBody(JSON.stringify(o.body));
@@ -56,6 +56,7 @@ export class Api {
       }
       throw new ApiError(res.httpStatusCode, `${method} ${path}: ${res.httpStatusCode} ${message}`, reason);
     }
+    if (o.raw) return text;
     return text ? JSON.parse(text) : undefined;
   }
 

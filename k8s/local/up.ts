@@ -13,7 +13,7 @@ import { contextName, makeIdentities, writeKubeconfig, writeTokenFile, type Iden
 import { alive, freePort, logTail, startProcess, type Started } from './proc.ts';
 import { apiserverArgs, controllerManagerArgs, etcdArgs, schedulerArgs } from './components.ts';
 import { chooseNetwork, nodeIp, nodePodCidr, PREFIX, SERVICE_CIDR, setupBridge } from './network.ts';
-import { apiJson, type ApiTarget } from './http.ts';
+import { apiCall, apiJson, type ApiTarget } from './http.ts';
 import { applyBootstrap } from './bootstrap.ts';
 import { isRunning, readState, runtimeDir, withLock, writeState, type ClusterState, type NodeInfo } from './state.ts';
 import { stopCluster } from './down.ts';
@@ -35,11 +35,13 @@ export interface UpOptions {
   namespaces?: string[];
   /** Give up after this long. Default 3 minutes. */
   timeoutMs?: number;
+  /** Who asks: `cli` (default) keeps it until `down`; `test` lets the last test process stop it. */
+  owner?: 'cli' | 'test';
   /** Progress lines (stderr by default). */
   log?: (line: string) => void;
 }
 
-const defaults = { nodes: 3, nodeCpu: '2', nodeMemory: '4Gi', nodePods: 110, namespaces: ['default', 'caplab'], timeoutMs: 180_000 };
+const defaults = { owner: 'cli' as 'cli' | 'test', nodes: 3, nodeCpu: '2', nodeMemory: '4Gi', nodePods: 110, namespaces: ['default', 'caplab'], timeoutMs: 180_000 };
 
 export interface UpResult {
   state: ClusterState;
@@ -97,6 +99,7 @@ async function start(dir: string, bin: string, o: typeof defaults & UpOptions): 
     bin,
     contexts: [contextName(id('admin')), contextName(id('user'))],
     namespace: 'caplab',
+    owner: o.owner,
     network: net.mode === 'netns' ? { mode: 'netns', bridge: net.bridge, cidr: net.cidr, gateway: net.gateway } : { mode: 'host', why: net.why },
     nodes: [],
     processes,
@@ -182,7 +185,6 @@ async function start(dir: string, bin: string, o: typeof defaults & UpOptions): 
 }
 
 async function readyz(t: ApiTarget): Promise<boolean> {
-  const { apiCall } = await import('./http.ts');
   try {
     const r = await apiCall(t, 'GET', '/readyz');
     return r.status === 200;
