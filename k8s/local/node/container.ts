@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
 import type { ResolvedCommand } from './wire.ts';
 import { rssBytes, type MemoryCgroup } from './cgroup.ts';
+import { tool } from './netns.ts';
 
 export interface ContainerProcessOptions {
   cmd: ResolvedCommand;
@@ -48,7 +49,7 @@ function signalGroup(pid: number | undefined, sig: NodeJS.Signals): void {
 
 export function startContainer(o: ContainerProcessOptions): ContainerProcess {
   let argv = [o.cmd.file, ...o.cmd.args];
-  if (o.user) argv = ['setpriv', `--reuid=${o.user.uid}`, `--regid=${o.user.gid}`, o.user.groups.length ? `--groups=${o.user.groups.join(',')}` : '--clear-groups', '--', ...argv];
+  if (o.user) argv = [tool('setpriv'), `--reuid=${o.user.uid}`, `--regid=${o.user.gid}`, o.user.groups.length ? `--groups=${o.user.groups.join(',')}` : '--clear-groups', '--', ...argv];
   if (o.netnsExec) argv = [...o.netnsExec, ...argv];
   if (o.cgroup) argv = ['/bin/sh', '-c', 'echo $$ > "$0" && exec "$@"', o.cgroup.procs, ...argv];
   const child = spawn(argv[0]!, argv.slice(1), { env: o.env, cwd: o.cwd, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });

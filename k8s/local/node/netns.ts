@@ -5,8 +5,15 @@
  * /etc/netns/<ns>/hosts over /etc/hosts for the pod's processes: the agent keeps that file.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
+
+/** A system tool by absolute path: pods get their own PATH, which need not hold /usr/sbin. */
+export function tool(name: string): string {
+  const dirs = [...(process.env.PATH ?? '').split(delimiter), '/usr/sbin', '/sbin', '/usr/bin', '/bin'];
+  for (const d of dirs) if (d && existsSync(join(d, name))) return join(d, name);
+  return name;
+}
 
 export interface PodNetwork {
   namespace: string;
@@ -18,7 +25,7 @@ export interface PodNetwork {
 }
 
 function batch(args: string[], lines: string[]): void {
-  const r = spawnSync('ip', [...args, '-batch', '-'], { input: lines.join('\n') + '\n', encoding: 'utf8' });
+  const r = spawnSync(tool('ip'), [...args, '-batch', '-'], { input: lines.join('\n') + '\n', encoding: 'utf8' });
   if (r.error || r.status !== 0) throw new Error(`ip ${args.join(' ')} -batch failed: ${(r.stderr || r.error?.message || '').trim()} (commands: ${lines.join('; ')})`);
 }
 
@@ -50,13 +57,13 @@ export function createPodNetwork(podUid: string, ip: string, prefix: number, bri
     'link set eth0 up',
     'link set lo up',
   ]);
-  return { namespace: n.namespace, ip, hostsFile, exec: ['ip', 'netns', 'exec', n.namespace] };
+  return { namespace: n.namespace, ip, hostsFile, exec: [tool('ip'), 'netns', 'exec', n.namespace] };
 }
 
 /** Removes the namespace (its veth pair goes with it) and its /etc/netns folder. */
 export function removePodNetwork(podUid: string): void {
   const n = namesFor(podUid);
-  spawnSync('ip', ['netns', 'del', n.namespace], { stdio: 'ignore' });
-  spawnSync('ip', ['link', 'del', n.hostIf], { stdio: 'ignore' });
+  spawnSync(tool('ip'), ['netns', 'del', n.namespace], { stdio: 'ignore' });
+  spawnSync(tool('ip'), ['link', 'del', n.hostIf], { stdio: 'ignore' });
   rmSync(join('/etc/netns', n.namespace), { recursive: true, force: true });
 }

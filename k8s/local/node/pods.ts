@@ -239,8 +239,11 @@ export class PodManager {
       }
     } catch (e) {
       if (!(e instanceof ConfigError)) {
-        if (e instanceof ApiError && e.code === 404) return;
-        this.o.log(`pod ${this.key(r)}: ${(e as Error).message}`);
+        // Transient (the Node authorizer learns of a new pod a moment after it is bound; the API
+        // server restarts…): try again without reporting a config error the pod does not have.
+        if (e instanceof ApiError && e.code === 404 && !(await this.o.api.find(this.podPath(r)))) return;
+        this.o.log(`pod ${this.key(r)}: ${(e as Error).message}; retrying`);
+        return this.later(r, 1000, () => void this.prepareAndRun(r));
       }
       const why = (e as Error).message;
       if (why.startsWith('MountVolume')) this.o.events.pod(r.pod, 'Warning', 'FailedMount', why);
@@ -253,7 +256,12 @@ export class PodManager {
       return this.later(r, 2000, () => void this.prepareAndRun(r));
     }
     if (r.stopping) return;
-    this.setUpNetwork(r);
+    try {
+      this.setUpNetwork(r);
+    } catch (e) {
+      this.o.events.pod(r.pod, 'Warning', 'FailedCreatePodSandBox', `Failed to create pod sandbox: ${(e as Error).message}`);
+      return this.later(r, 2000, () => void this.prepareAndRun(r));
+    }
     this.writeHosts(r);
     const ids = new Map(prepared.map(({ c }) => [c.name, `caplab-process://${randomBytes(16).toString('hex')}`]));
     for (const { c } of prepared) {
@@ -287,7 +295,13 @@ export class PodManager {
       break;
     }
     if (!r.ip) throw new Error(`node ${cfg.name} has no pod IP left in ${cfg.podCidr}`);
-    r.network = createPodNetwork(r.uid, r.ip, cfg.network.prefix, cfg.network.bridge);
+    try {
+      r.network = createPodNetwork(r.uid, r.ip, cfg.network.prefix, cfg.network.bridge);
+    } catch (e) {
+      this.ipsInUse.delete(r.ip);
+      r.ip = undefined;
+      throw e;
+    }
   }
 
   private writeHosts(r: PodRun): void {
