@@ -29,8 +29,8 @@ export interface ClusterState {
   nodes: NodeInfo[];
   /** In start order; `down` stops them in reverse. */
   processes: Started[];
-  /** Who started it: `cli` (kept until `down`) or `test` (the last test process using it stops it). */
-  owner: 'cli' | 'test';
+  /** Who started it: `cli` (kept until `down`), `suite` (scripts/test.ts stops it) or `test` (the last test process using it stops it). */
+  owner: 'cli' | 'test' | 'suite';
   /** How long `up` took. */
   upSeconds?: number;
 }

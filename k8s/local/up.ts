@@ -36,12 +36,12 @@ export interface UpOptions {
   /** Give up after this long. Default 3 minutes. */
   timeoutMs?: number;
   /** Who asks: `cli` (default) keeps it until `down`; `test` lets the last test process stop it. */
-  owner?: 'cli' | 'test';
+  owner?: 'cli' | 'test' | 'suite';
   /** Progress lines (stderr by default). */
   log?: (line: string) => void;
 }
 
-const defaults = { owner: 'cli' as 'cli' | 'test', nodes: 3, nodeCpu: '2', nodeMemory: '4Gi', nodePods: 110, namespaces: ['default', 'caplab'], timeoutMs: 180_000 };
+const defaults = { owner: 'cli' as 'cli' | 'test' | 'suite', nodes: 3, nodeCpu: '2', nodeMemory: '4Gi', nodePods: 110, namespaces: ['default', 'caplab'], timeoutMs: 180_000 };
 
 export interface UpResult {
   state: ClusterState;
