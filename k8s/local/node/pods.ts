@@ -226,16 +226,26 @@ export class PodManager {
     if (r.stopping) return;
     const { cfg } = this.o;
     const podDir = join(cfg.dir, 'pods', r.uid);
+    // The sandbox first, as the kubelet does: env may refer to status.podIP.
+    if (!r.ip) {
+      try {
+        this.setUpNetwork(r);
+      } catch (e) {
+        this.o.events.pod(r.pod, 'Warning', 'FailedCreatePodSandBox', `Failed to create pod sandbox: ${(e as Error).message}`);
+        return this.later(r, 2000, () => void this.prepareAndRun(r));
+      }
+    }
+    const pod = { ...r.pod, status: { ...r.pod.status, podIP: r.ip, podIPs: [{ ip: r.ip }], hostIP: cfg.ip, hostIPs: [{ ip: cfg.ip }] } };
     let source: VolumeSource;
     const prepared: Array<{ c: any; env: Record<string, string>; mounts: Mount[] }> = [];
     try {
-      source = await fetchPodSource(this.o.api, r.pod, this.o.node);
+      source = await fetchPodSource(this.o.api, pod, this.o.node);
       const first = r.pod.spec.containers[0];
       const u = this.user(r, first);
       const fsGroup = r.pod.spec.securityContext?.fsGroup;
       const owner = u ? { uid: u.uid, gid: fsGroup ?? u.gid } : undefined;
       for (const c of r.pod.spec.containers) {
-        prepared.push({ c, env: containerEnv(source, r.pod, c), mounts: prepareMounts(source, { podDir, owner }, r.pod, c) });
+        prepared.push({ c, env: containerEnv(source, pod, c), mounts: prepareMounts(source, { podDir, owner }, pod, c) });
       }
     } catch (e) {
       if (!(e instanceof ConfigError)) {
@@ -256,12 +266,6 @@ export class PodManager {
       return this.later(r, 2000, () => void this.prepareAndRun(r));
     }
     if (r.stopping) return;
-    try {
-      this.setUpNetwork(r);
-    } catch (e) {
-      this.o.events.pod(r.pod, 'Warning', 'FailedCreatePodSandBox', `Failed to create pod sandbox: ${(e as Error).message}`);
-      return this.later(r, 2000, () => void this.prepareAndRun(r));
-    }
     this.writeHosts(r);
     const ids = new Map(prepared.map(({ c }) => [c.name, `caplab-process://${randomBytes(16).toString('hex')}`]));
     for (const { c } of prepared) {
