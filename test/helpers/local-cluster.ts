@@ -15,7 +15,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { loadAllYaml } from '@kubernetes/client-node';
+import { AuthorizationV1Api, BatchV1Api, CoreV1Api, KubeConfig, loadAllYaml } from '@kubernetes/client-node';
 import { builtBin } from '../../k8s/local/build.ts';
 import { up } from '../../k8s/local/up.ts';
 import { down } from '../../k8s/local/down.ts';
@@ -40,7 +40,8 @@ export type Watched = keyof typeof WATCHED;
 
 export interface Observed {
   list(resource: Watched): WireObject[];
-  get(resource: Watched, name: string): WireObject | undefined;
+  /** The namespace argument is accepted for the API double's signature and ignored. */
+  get(resource: Watched, name: string, namespace?: string): WireObject | undefined;
   readonly jobs: WireObject[];
   readonly pods: WireObject[];
   readonly events: WireObject[];
@@ -74,6 +75,34 @@ export interface LocalClusterOptions {
   podSecurity?: 'restricted' | 'baseline';
   /** Nodes when this call has to start the control plane. Default 3. */
   nodes?: number;
+  /** Create the caplab-worker ServiceAccount, as k8s/ does. Default true. */
+  workerServiceAccount?: boolean;
+}
+
+export interface Clients {
+  kc: KubeConfig;
+  core: CoreV1Api;
+  batch: BatchV1Api;
+  authz: AuthorizationV1Api;
+}
+
+/** Typed clients for a kubeconfig (the admin one unless told). */
+export function clientsFor(cluster: LocalCluster, kubeconfig = cluster.kubeconfigPath): Clients {
+  const kc = new KubeConfig();
+  kc.loadFromFile(kubeconfig);
+  return { kc, core: kc.makeApiClient(CoreV1Api), batch: kc.makeApiClient(BatchV1Api), authz: kc.makeApiClient(AuthorizationV1Api) };
+}
+
+export function condition(job: WireObject | undefined, type: string): any {
+  return (job?.status?.conditions ?? []).find((c: any) => c.type === type && c.status === 'True');
+}
+
+/** The Job once it has a terminal condition (Complete or Failed). */
+export function finishedJob(cluster: LocalCluster, name: string, timeoutMs = 60_000): Promise<WireObject> {
+  return cluster.waitFor((s) => {
+    const j = s.get('jobs', name);
+    return j && (condition(j, 'Complete') || condition(j, 'Failed')) ? j : undefined;
+  }, timeoutMs, `job ${name} to finish`);
 }
 
 /** Why local-cluster tests cannot run here, or undefined when they can. */
@@ -120,11 +149,11 @@ function objectsOf(file: string, namespace: string, kinds: string[]): any[] {
     .map((o: any) => ({ ...o, metadata: { ...o.metadata, namespace } }));
 }
 
-async function createNamespace(api: Api, ns: string, podSecurity: string | undefined): Promise<void> {
+async function createNamespace(api: Api, ns: string, podSecurity: string | undefined, workerServiceAccount: boolean): Promise<void> {
   const labels: Record<string, string> = { 'app.kubernetes.io/part-of': 'caplab-tests' };
   if (podSecurity) labels['pod-security.kubernetes.io/enforce'] = podSecurity;
   await api.post('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels } });
-  for (const o of [...objectsOf('rbac.yaml', ns, ['Role', 'RoleBinding']), ...objectsOf('service-account.yaml', ns, ['ServiceAccount'])]) {
+  for (const o of [...objectsOf('rbac.yaml', ns, ['Role', 'RoleBinding']), ...(workerServiceAccount ? objectsOf('service-account.yaml', ns, ['ServiceAccount']) : [])]) {
     const path = o.kind === 'ServiceAccount' ? `/api/v1/namespaces/${ns}/serviceaccounts` : `/apis/rbac.authorization.k8s.io/v1/namespaces/${ns}/${o.kind === 'Role' ? 'roles' : 'rolebindings'}`;
     await api.post(path, o);
   }
@@ -150,7 +179,7 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
   const kubeconfigPath = kubeconfigFor(s, namespace, [admin, user], dir, 'kubeconfig');
   const userKubeconfigPath = kubeconfigFor(s, namespace, [user], dir, 'kubeconfig-user');
   const api = new Api(kubeconfigPath);
-  await createNamespace(api, namespace, options.podSecurity);
+  await createNamespace(api, namespace, options.podSecurity, options.workerServiceAccount ?? true);
   const cache = new Map<Watched, Map<string, WireObject>>();
   const waiters = new Set<() => void>();
   const wake = () => { for (const w of [...waiters]) w(); };
