@@ -77,6 +77,8 @@ export interface LocalClusterOptions {
   nodes?: number;
   /** Create the caplab-worker ServiceAccount, as k8s/ does. Default true. */
   workerServiceAccount?: boolean;
+  /** Edits the caplab-user Role's rules before it is created (to take a permission away). Default: as in k8s/rbac.yaml. */
+  roleRules?: (rules: any[]) => any[];
 }
 
 export interface Clients {
@@ -149,11 +151,14 @@ function objectsOf(file: string, namespace: string, kinds: string[]): any[] {
     .map((o: any) => ({ ...o, metadata: { ...o.metadata, namespace } }));
 }
 
-async function createNamespace(api: Api, ns: string, podSecurity: string | undefined, workerServiceAccount: boolean): Promise<void> {
+async function createNamespace(api: Api, ns: string, o: LocalClusterOptions): Promise<void> {
+  const { podSecurity, workerServiceAccount = true } = o;
   const labels: Record<string, string> = { 'app.kubernetes.io/part-of': 'caplab-tests' };
   if (podSecurity) labels['pod-security.kubernetes.io/enforce'] = podSecurity;
   await api.post('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels } });
+  const options = o;
   for (const o of [...objectsOf('rbac.yaml', ns, ['Role', 'RoleBinding']), ...(workerServiceAccount ? objectsOf('service-account.yaml', ns, ['ServiceAccount']) : [])]) {
+    if (o.kind === 'Role' && options.roleRules) o.rules = options.roleRules(o.rules);
     const path = o.kind === 'ServiceAccount' ? `/api/v1/namespaces/${ns}/serviceaccounts` : `/apis/rbac.authorization.k8s.io/v1/namespaces/${ns}/${o.kind === 'Role' ? 'roles' : 'rolebindings'}`;
     await api.post(path, o);
   }
@@ -179,7 +184,7 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
   const kubeconfigPath = kubeconfigFor(s, namespace, [admin, user], dir, 'kubeconfig');
   const userKubeconfigPath = kubeconfigFor(s, namespace, [user], dir, 'kubeconfig-user');
   const api = new Api(kubeconfigPath);
-  await createNamespace(api, namespace, options.podSecurity, options.workerServiceAccount ?? true);
+  await createNamespace(api, namespace, options);
   const cache = new Map<Watched, Map<string, WireObject>>();
   const waiters = new Set<() => void>();
   const wake = () => { for (const w of [...waiters]) w(); };
