@@ -1,9 +1,10 @@
 /**
  * Maps a container to a local command. Kubernetes semantics first: `command` replaces the image's
  * ENTRYPOINT, `args` its CMD, and $(VAR) references expand from the container's env. Then what a
- * process node knows of images: the caplab worker image (any registry, any tag) is this checkout,
- * its ENTRYPOINT `caplab worker` runs bin/caplab.js with this Node; a `node` image is this Node.
- * Any other image cannot be "pulled" (the node has no image store).
+ * process node knows of images: the caplab worker image this checkout would build
+ * (`caplab:<package.json version>`, under any registry path) is this checkout, its ENTRYPOINT
+ * `caplab worker` runs bin/caplab.js with this Node; a `node` image is this Node. Any other image
+ * cannot be "pulled" (the node has no image store).
  */
 import { join } from 'node:path';
 import type { ResolvedCommand } from './wire.ts';
@@ -20,10 +21,16 @@ export function imageName(image: string): string {
   return last.split(/[:@]/)[0];
 }
 
-/** What a process node can run this image as, or undefined (ErrImagePull). */
-export function imageKind(image: string | undefined): ImageKind | undefined {
+/** The tag of an image reference (`latest` when it has none). */
+export function imageTag(image: string): string {
+  const last = image.split('@')[0]!.split('/').pop() ?? '';
+  return last.includes(':') ? last.slice(last.indexOf(':') + 1) : 'latest';
+}
+
+/** What a process node can run this image as, or undefined (ErrImagePull). `caplabVersion`: this checkout's. */
+export function imageKind(image: string | undefined, caplabVersion?: string): ImageKind | undefined {
   const name = imageName(image ?? '');
-  if (name === 'caplab') return 'caplab';
+  if (name === 'caplab' && (caplabVersion === undefined || imageTag(image!) === caplabVersion)) return 'caplab';
   if (name === 'node') return 'node';
   return undefined;
 }

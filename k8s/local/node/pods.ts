@@ -69,9 +69,12 @@ export class PodManager {
   private readonly runs = new Map<string, PodRun>();
   private readonly ipsInUse = new Set<string>();
   private closed = false;
+  /** The worker image tag this checkout stands for. */
+  private readonly caplabVersion: string;
 
   constructor(o: PodManagerOptions) {
     this.o = o;
+    this.caplabVersion = JSON.parse(readFileSync(join(o.cfg.repoRoot, 'package.json'), 'utf8')).version;
   }
 
   /** Pods the node runs (for the log endpoint). */
@@ -187,7 +190,7 @@ export class PodManager {
     st.markUnready(v);
     for (const c of r.pod.spec.containers) st.setWaiting(v, c.name, 'ContainerCreating');
     void this.sync(r);
-    const unknown = r.pod.spec.containers.find((c: any) => !imageKind(c.image));
+    const unknown = r.pod.spec.containers.find((c: any) => !imageKind(c.image, this.caplabVersion));
     if (unknown) return this.pullFailed(r, unknown, 0);
     await this.prepareAndRun(r);
   }
@@ -195,7 +198,7 @@ export class PodManager {
   private pullFailed(r: PodRun, c: any, attempt: number): void {
     if (r.stopping) return;
     const image = c.image;
-    const why = `rpc error: code = NotFound desc = failed to pull and unpack image "${image}": this process node runs only the caplab worker image (caplab:<tag>) and node images: ${image}: not found`;
+    const why = `rpc error: code = NotFound desc = failed to pull and unpack image "${image}": this process node runs only the caplab worker image of its checkout (caplab:${this.caplabVersion}) and node images: ${image}: not found`;
     this.o.events.pod(r.pod, 'Normal', 'Pulling', `Pulling image "${image}"`, c.name);
     this.o.events.pod(r.pod, 'Warning', 'Failed', `Failed to pull image "${image}": ${why}`, c.name);
     this.o.events.pod(r.pod, 'Warning', 'Failed', 'Error: ErrImagePull', c.name);
