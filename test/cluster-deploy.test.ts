@@ -1,7 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
+import { startLocalCluster, localClusterUnavailable, type LocalCluster } from './helpers/local-cluster.ts';
+import { listWatch } from '../k8s/local/api.ts';
 
 const DEPLOY = join(import.meta.dirname, '..', 'k8s', 'deploy.ts');
 
@@ -63,32 +65,49 @@ test('deploy --help explains the options; an unknown option fails', () => {
   assert.notEqual(bad.status, 0);
 });
 
-test('deploy really applies k8s/ through kubectl, and a second run changes nothing', { skip: spawnSync('kubectl', ['version', '--client'], { encoding: 'utf8' }).status === 0 ? false : 'kubectl is not installed' }, async () => {
-  const { startFakeCluster } = await import('./k8s-fake/index.ts');
-  const { spawn } = await import('node:child_process');
-  const c = await startFakeCluster({ mode: 'simulated' });
-  // Async spawn: the API double answers from this process.
-  const run = () =>
-    new Promise<{ status: number | null; out: string }>((ok) => {
-      const p = spawn(process.execPath, [DEPLOY, '--no-validate'], { env: { ...process.env, KUBECONFIG: c.kubeconfigPath } });
-      let out = '';
-      p.stdout.on('data', (d) => (out += d));
-      p.stderr.on('data', (d) => (out += d));
-      p.on('close', (status) => ok({ status, out }));
-    });
+test('deploy really applies k8s/ with the built kubectl and its validation, and a second run changes nothing', { skip: localClusterUnavailable() ?? false }, async () => {
+  const c = await startLocalCluster();
+  const env = { ...process.env, KUBECONFIG: c.cluster.kubeconfig, PATH: `${c.bin}${delimiter}${process.env.PATH}` };
+  const run = () => {
+    const r = spawnSync(process.execPath, [DEPLOY], { env, encoding: 'utf8' });
+    return { status: r.status, out: r.stdout + r.stderr };
+  };
+  const ns = '/api/v1/namespaces/caplab';
+  const objects = async () => [
+    await c.api.get('/apis/rbac.authorization.k8s.io/v1/namespaces/caplab/roles/caplab-user'),
+    await c.api.get('/apis/rbac.authorization.k8s.io/v1/namespaces/caplab/rolebindings/caplab-user'),
+    await c.api.get(`${ns}/serviceaccounts/caplab-worker`),
+    await c.api.get(`${ns}/persistentvolumeclaims/caplab-data`),
+  ];
   try {
-    const first = await run();
+    const first = run();
     assert.equal(first.status, 0, first.out);
-    assert.deepEqual(c.state.roles.map((r) => r.metadata.name), ['caplab-user']);
-    assert.deepEqual(c.state.persistentVolumeClaims.map((p) => p.metadata.name), ['caplab-data']);
-    assert.ok(c.state.serviceAccounts.some((s) => s.metadata.name === 'caplab-worker' && s.automountServiceAccountToken === false));
-    const versions = () => [...c.state.roles, ...c.state.persistentVolumeClaims, ...c.state.roleBindings].map((o) => o.metadata.resourceVersion);
-    const before = versions();
-    const second = await run();
+    const [, , sa, pvc] = await objects();
+    assert.equal(sa.automountServiceAccountToken, false);
+    assert.deepEqual(pvc.spec.resources.requests, { storage: '10Gi' });
+    // The provisioner and the PersistentVolume controller bind the claim; after that it stays as is.
+    await waitBound(c);
+    const before = (await objects()).map((o) => o.metadata.resourceVersion);
+    const second = run();
     assert.equal(second.status, 0, second.out);
     assert.match(second.out, /unchanged/);
-    assert.deepEqual(versions(), before, 'a second deploy changed nothing');
+    assert.doesNotMatch(second.out, /configured|created/);
+    assert.deepEqual((await objects()).map((o) => o.metadata.resourceVersion), before, 'a second deploy changed nothing');
   } finally {
     await c.close();
   }
 });
+
+/** Resolves when caplab-data (in caplab, outside the helper's namespace) is Bound: watched, not polled. */
+function waitBound(c: LocalCluster): Promise<void> {
+  return new Promise((ok, fail) => {
+    const timer = setTimeout(() => (w.stop(), fail(new Error('caplab-data was not Bound within 60 s'))), 60_000);
+    const check = (pvc: any) => {
+      if (pvc.metadata.name !== 'caplab-data' || pvc.status?.phase !== 'Bound') return;
+      clearTimeout(timer);
+      w.stop();
+      ok();
+    };
+    const w = listWatch(c.api, '/api/v1/namespaces/caplab/persistentvolumeclaims', {}, { onList: (items) => items.forEach(check), onEvent: (_t, o) => check(o) });
+  });
+}
