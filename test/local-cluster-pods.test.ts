@@ -154,3 +154,36 @@ test('caplab-user gets what k8s/rbac.yaml grants in its namespace and a 403 from
   assert.equal(denied.code, 403);
   assert.match(JSON.parse(denied.body).message, /User "caplab-user" cannot list resource "secrets"/);
 });
+
+test('deleting a pod stops it gracefully: SIGTERM first, SIGKILL after the grace period, a terminal status, then gone', { skip }, async () => {
+  const ns = cluster.namespace;
+  const seen: string[] = [];
+  const { listWatch } = await import('../k8s/local/api.ts');
+  const w = listWatch(cluster.api, `/api/v1/namespaces/${ns}/pods`, {}, {
+    onList: () => {},
+    onEvent: (type, p) => {
+      if (!p.metadata.name.startsWith('grace-')) return;
+      const t = p.status?.containerStatuses?.[0]?.state?.terminated;
+      seen.push(`${p.metadata.name} ${type} ${p.status?.phase}${t ? ` ${t.reason}/${t.exitCode}` : ''}`);
+    },
+  });
+  try {
+    const pod = (name: string, code: string) => ({
+      apiVersion: 'v1', kind: 'Pod', metadata: { name },
+      spec: { terminationGracePeriodSeconds: 2, restartPolicy: 'Never', containers: [{ name: 'main', image: 'node:24', command: ['node', '-e', code] }] },
+    });
+    // One leaves on SIGTERM with exit 0; the other ignores it and is killed when the grace is over.
+    await cluster.api.post(`/api/v1/namespaces/${ns}/pods`, pod('grace-polite', "process.on('SIGTERM', () => process.exit(0)); console.log('up'); setInterval(() => {}, 1000);"));
+    await cluster.api.post(`/api/v1/namespaces/${ns}/pods`, pod('grace-stubborn', "process.on('SIGTERM', () => console.log('no')); console.log('up'); setInterval(() => {}, 1000);"));
+    await cluster.waitFor((s) => ['grace-polite', 'grace-stubborn'].every((n) => s.get('pods', n)?.status?.phase === 'Running'), 60_000, 'both running');
+    // Running is reported when the process starts; its first log line says its handler is in place.
+    for (const n of ['grace-polite', 'grace-stubborn']) await cluster.follow(n, 'up\n');
+    for (const n of ['grace-polite', 'grace-stubborn']) await cluster.api.delete(`/api/v1/namespaces/${ns}/pods/${n}`);
+    await cluster.waitFor((s) => !s.get('pods', 'grace-polite') && !s.get('pods', 'grace-stubborn'), 60_000, 'both pods gone');
+    assert.ok(seen.includes('grace-polite MODIFIED Succeeded Completed/0'), seen.join('\n'));
+    assert.ok(seen.includes('grace-stubborn MODIFIED Failed Error/137'), seen.join('\n'));
+    assert.ok(cluster.state.events.some((e) => e.reason === 'Killing' && e.involvedObject.name === 'grace-stubborn'));
+  } finally {
+    w.stop();
+  }
+});

@@ -15,6 +15,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { request as httpsRequest } from 'node:https';
 import { AuthorizationV1Api, BatchV1Api, CoreV1Api, KubeConfig, loadAllYaml } from '@kubernetes/client-node';
 import { builtBin } from '../../k8s/local/build.ts';
 import { up } from '../../k8s/local/up.ts';
@@ -65,6 +66,8 @@ export interface LocalCluster {
   waitFor<T>(predicate: (s: Observed) => T | undefined | null | false, timeoutMs?: number, what?: string): Promise<T>;
   /** A container's log through the API server (pods/log → the node's log endpoint). */
   log(pod: string, container?: string): Promise<string>;
+  /** Follows a container's log (follow=true) until it contains `text`; resolves with what came. */
+  follow(pod: string, text: string, container?: string, timeoutMs?: number): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -248,6 +251,29 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
       const q = container ? `?container=${encodeURIComponent(container)}` : '';
       const r = await api.request('GET', `/api/v1/namespaces/${namespace}/pods/${pod}/log${q}`, { raw: true });
       return r as string;
+    },
+    follow(pod, text, container, timeoutMs = 30_000) {
+      const kc = JSON.parse(readFileSync(kubeconfigPath, 'utf8'));
+      const token = kc.users.find((u: any) => u.name === admin).user.token;
+      const ca = readFileSync(kc.clusters[0].cluster['certificate-authority']);
+      const q = new URLSearchParams({ follow: 'true', ...(container ? { container } : {}) });
+      return new Promise((ok, fail) => {
+        let got = '';
+        const req = httpsRequest(new URL(`/api/v1/namespaces/${namespace}/pods/${pod}/log?${q}`, s.server), { ca, headers: { Authorization: `Bearer ${token}` } }, (res) => {
+          if (res.statusCode !== 200) return void fail(new Error(`pods/log of ${pod}: HTTP ${res.statusCode}`));
+          res.setEncoding('utf8').on('data', (d: string) => {
+            got += d;
+            if (!got.includes(text)) return;
+            clearTimeout(timer);
+            req.destroy();
+            ok(got);
+          });
+          res.on('end', () => fail(new Error(`the log of ${pod} ended without "${text}": ${got}`)));
+        });
+        const timer = setTimeout(() => (req.destroy(), fail(new Error(`no "${text}" in the log of ${pod} within ${timeoutMs} ms: ${got}`))), timeoutMs);
+        req.on('error', (e) => (clearTimeout(timer), fail(e)));
+        req.end();
+      });
     },
     async close() {
       if (closed) return;
