@@ -44,6 +44,8 @@ function sweepPods(s: ClusterState): void {
   for (const ns of leftoverNamespaces()) spawnSync('ip', ['netns', 'del', ns]);
   if (existsSync('/etc/netns')) {
     for (const d of readdirSync('/etc/netns')) if (d.startsWith('caplab-')) rmSync(join('/etc/netns', d), { recursive: true, force: true });
+    // The pod networks made it; left empty, it goes too.
+    if (readdirSync('/etc/netns').length === 0) rmdirSync('/etc/netns');
   }
   for (const n of s.nodes) {
     const file = join(s.dir, 'nodes', n.name, 'cgroups');
