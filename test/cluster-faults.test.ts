@@ -2,12 +2,15 @@
  * The kubernetes executor on the local control plane (k8s/local): faults the real system makes —
  * the kernel's OOM kill, a node without the image, the scheduler finding no room, RBAC refusing a
  * verb, the API server's 409 on a resubmit, admission refusing pods without their
- * ServiceAccount, podFailurePolicy on caplab's bad-config exit — and what caplab makes of them.
+ * ServiceAccount, podFailurePolicy on caplab's bad-config exit — and what caplab makes of them;
+ * dropped and expired watches come from a small fault-injecting proxy in front of the API server.
  * Each test gets a namespace of its own on the one control plane.
  */
 import { test, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { startLocalCluster, localClusterUnavailable, clientsFor, type LocalCluster, type LocalClusterOptions } from './helpers/local-cluster.ts';
+import { startFaultProxy, type WatchFault } from './helpers/fault-proxy.ts';
 import { createKubernetesExecutor, isCaplabError, type KubernetesExecutorOptions, type Spec, type SpecResult } from '../lib/index.ts';
 
 const skip = localClusterUnavailable() ?? false;
@@ -93,6 +96,33 @@ test('as caplab-user, bound only by k8s/rbac.yaml, every spec runs', { skip }, a
   const c = await start();
   const rs = await executor(c, { kubeconfig: c.userKubeconfigPath }).run(specs(2));
   assert.deepEqual(rs.map((r) => r.status), ['ok', 'ok'], rs.map((r) => r.reason).join('; '));
+});
+
+for (const fault of [
+  { kind: 'watch-drop', resource: 'pods', afterEvents: 2, mode: 'reset', times: 2 },
+  { kind: 'watch-drop', resource: 'jobs', afterEvents: 1, mode: 'end', times: 1 },
+  { kind: 'watch-gone', resource: 'pods', when: 'next-watch', times: 1 },
+] as const satisfies WatchFault[]) {
+  test(`the watch recovers from ${fault.kind} (${'mode' in fault ? fault.mode : fault.when}) and every spec gets its result`, { skip }, async (t) => {
+    const c = await start();
+    const proxy = await startFaultProxy(c.kubeconfigPath, join(c.cluster.dir, 'pki'));
+    t.after(() => proxy.close());
+    proxy.inject({ ...fault });
+    const rs = await executor(c, { kubeconfig: proxy.kubeconfigPath, watch: { backoffMs: 20, maxBackoffMs: 200 } }).run(specs(4));
+    assert.deepEqual(rs.map((r) => r.status), ['ok', 'ok', 'ok', 'ok'], rs.map((r) => r.reason).join('; '));
+    assert.deepEqual(proxy.pending(), [], 'the fault happened');
+  });
+}
+
+test('the watch recovers when the API server ends it with 410 Gone (history compacted): re-list, every spec gets its result', { skip }, async (t) => {
+  const c = await start();
+  const proxy = await startFaultProxy(c.kubeconfigPath, join(c.cluster.dir, 'pki'));
+  t.after(() => proxy.close());
+  const run = executor(c, { kubeconfig: proxy.kubeconfigPath, watch: { backoffMs: 20, maxBackoffMs: 200 } }).run(specs(2, 't', { sleepMs: 1500 }));
+  await c.waitFor((s) => s.pods.length === 2 && s.pods.every((p) => p.status?.phase === 'Running'), 60_000, 'pods running');
+  assert.ok(proxy.inject({ kind: 'watch-gone', resource: 'pods', when: 'now', times: 1 }) >= 1, 'an open pod watch was ended with 410');
+  const rs = await run;
+  assert.deepEqual(rs.map((r) => r.status), ['ok', 'ok']);
 });
 
 test('a Job deleted from outside fails the remaining specs with a clear reason', { skip }, async () => {

@@ -59,7 +59,7 @@ function serial(): string {
   return '0x' + (randomBytes(8).readBigUInt64BE() >> 1n).toString(16);
 }
 
-interface Subject {
+export interface Subject {
   cn: string;
   org?: string;
   ips?: string[];
@@ -67,7 +67,8 @@ interface Subject {
   usage: 'server' | 'client';
 }
 
-function issue(dir: string, name: string, ca: CertPair, s: Subject, days: number): CertPair {
+/** A certificate for `s`, signed by `ca`, written as `<dir>/<name>.crt` and `.key`. */
+export function issue(dir: string, name: string, ca: CertPair, s: Subject, days: number): CertPair {
   const key = join(dir, `${name}.key`);
   const cert = join(dir, `${name}.crt`);
   ecKey(key);
