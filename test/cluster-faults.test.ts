@@ -3,7 +3,8 @@
  * the kernel's OOM kill, a node without the image, the scheduler finding no room, RBAC refusing a
  * verb, the API server's 409 on a resubmit, admission refusing pods without their
  * ServiceAccount, podFailurePolicy on caplab's bad-config exit — and what caplab makes of them;
- * dropped and expired watches come from a small fault-injecting proxy in front of the API server.
+ * dropped and expired watches come from a small fault-injecting proxy in front of the API server;
+ * preemption from a pod of a higher PriorityClass that fits only in place of a worker.
  * Each test gets a namespace of its own on the one control plane.
  */
 import { test, afterEach } from 'node:test';
@@ -228,3 +229,22 @@ test('a refusal that clears up within the grace (the ServiceAccount appears) let
   const rs = await run;
   assert.deepEqual(rs.map((r) => r.status), ['ok', 'ok']);
 });
+
+test('a pod preempted by the scheduler (a higher PriorityClass) is replaced by the Job and its spec still succeeds', { skip }, async (t) => {
+  const c = await start();
+  const high = `caplab-test-high-${c.namespace}`;
+  await c.api.post('/apis/scheduling.k8s.io/v1/priorityclasses', { apiVersion: 'scheduling.k8s.io/v1', kind: 'PriorityClass', metadata: { name: high }, value: 1_000_000 });
+  t.after(() => c.api.delete(`/apis/scheduling.k8s.io/v1/priorityclasses/${high}`).catch(() => undefined));
+  // One worker per node (each asks for most of a node's memory), then a pod that only fits by preempting one.
+  const nodes = (await c.api.get('/api/v1/nodes')).items.length;
+  const run = executor(c, { memory: '3Gi' }).run(specs(nodes, 't', { sleepMs: 6000 }));
+  await c.waitFor((s) => s.pods.length === nodes && s.pods.every((p) => p.status?.phase === 'Running'), 60_000, 'a worker on every node');
+  await c.api.post(`/api/v1/namespaces/${c.namespace}/pods`, {
+    apiVersion: 'v1', kind: 'Pod', metadata: { name: 'vip' },
+    spec: { priorityClassName: high, restartPolicy: 'Never', containers: [{ name: 'main', image: 'node:24', command: ['node', '-e', 'setTimeout(() => {}, 1000)'], resources: { requests: { cpu: '100m', memory: '2Gi' }, limits: { memory: '2Gi' } } }] },
+  });
+  const rs = await run;
+  assert.ok(c.state.events.some((e) => e.reason === 'Preempted'), 'the scheduler preempted a worker');
+  assert.deepEqual(rs.map((r) => r.status), Array(nodes).fill('ok'), rs.map((r) => r.reason).join('; '));
+});
+
