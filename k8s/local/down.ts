@@ -34,7 +34,7 @@ export async function stopCluster(s: ClusterState): Promise<string[]> {
   await Promise.all(agents.map((p) => stopGroup(p.pid, 15_000)));
   for (const p of reversed.filter((x) => !agents.includes(x))) await stopGroup(p.pid, 10_000);
   sweepPods(s);
-  if (s.network.mode === 'netns') removeBridge();
+  if (s.network.ownsBridge) removeBridge();
   rmSync(s.dir, { recursive: true, force: true });
   return reversed.map((p) => p.name);
 }

@@ -70,7 +70,10 @@ export function chooseNetwork(): NetworkMode {
 
 /** The bridge with the gateway and every node's address on it. */
 export function setupBridge(nodeIps: string[]): void {
-  removeBridge();
+  if (ip(['link', 'show', BRIDGE]).ok) {
+    // Not ours (our own leftovers are removed by `down` before a fresh start): another local cluster's.
+    throw new Error(`the bridge ${BRIDGE} exists already: another local control plane runs on this machine (one per machine; CAPLAB_LOCAL_DIR may point elsewhere). Stop it with its \`down\`, or remove a leftover with \`ip link del ${BRIDGE}\`.`);
+  }
   ipOrThrow(['link', 'add', BRIDGE, 'type', 'bridge']);
   ipOrThrow(['addr', 'add', `${GATEWAY}/${PREFIX}`, 'dev', BRIDGE]);
   for (const a of nodeIps) ipOrThrow(['addr', 'add', `${a}/${PREFIX}`, 'dev', BRIDGE]);

@@ -25,7 +25,8 @@ export interface ClusterState {
   bin: string;
   contexts: string[];
   namespace: string;
-  network: { mode: 'netns' | 'host'; bridge?: string; cidr?: string; gateway?: string; why?: string };
+  /** `ownsBridge`: this run made the bridge (so `down` removes it). */
+  network: { mode: 'netns' | 'host'; bridge?: string; cidr?: string; gateway?: string; why?: string; ownsBridge?: boolean };
   nodes: NodeInfo[];
   /** In start order; `down` stops them in reverse. */
   processes: Started[];

@@ -114,7 +114,11 @@ async function start(dir: string, bin: string, o: typeof defaults & UpOptions): 
   };
   const phase = (what: string) => log(`${what} (${((Date.now() - began) / 1000).toFixed(1)} s)`);
   try {
-    if (net.mode === 'netns') setupBridge(nodeIps);
+    if (net.mode === 'netns') {
+      setupBridge(nodeIps);
+      state.network.ownsBridge = true;
+      writeState(state);
+    }
     const etcdPorts = { client: await freePort('127.0.0.1'), peer: await freePort('127.0.0.1') };
     const etcd = run('etcd', join(bin, 'etcd'), etcdArgs(join(dir, 'etcd'), etcdPorts));
     const apiPort = await freePort(bind);
