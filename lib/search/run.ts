@@ -189,7 +189,7 @@ interface Planned {
 type Resolved = SearchOptions & Required<Pick<SearchOptions, 'dataRef' | 'resume' | 'retryFailed' | 'force' | 'checksums'>>;
 
 async function runLocked(o: Resolved, p: Planned): Promise<SearchSummary> {
-  const { plan, dataDir, manifest, meta, executor, clusterData, earlyStop } = p;
+  const { plan, dataDir, meta, executor, clusterData, earlyStop } = p;
   const previous = latestTrialRecords(
     o.dryRun ? (o.resume ? (await readTrialLines(o.out)).records : []) : await openExperiment(o.out, meta, { resume: o.resume, force: o.force }),
   );
@@ -204,15 +204,7 @@ async function runLocked(o: Resolved, p: Planned): Promise<SearchSummary> {
   const stopper = earlyStop ? createEarlyStopper(maxEpochs, earlyStop) : null;
   if (stopper) for (const r of previous) for (const e of r.epochs ?? []) stopper.record(r.trialId, e.epoch, e.valLoss);
 
-  const useSynthetic = !clusterData && (o.dataRef === 'synthetic' || (o.dataRef === 'auto' && executor.name === 'kubernetes' && manifest.source.type === 'synthetic'));
-  const dataRef: TrialPayload['data'] = clusterData
-    ? { dir: clusterData, checksum: datasetChecksum(manifest) }
-    : useSynthetic ? syntheticRef(manifest, dataDir) : { dir: dataDir };
-  const specs: Array<Spec<TrialPayload>> = todo.map((t) => ({
-    id: t.id,
-    kind: 'trial',
-    payload: { config: t.config, data: dataRef, ...(o.backend ? { backend: o.backend } : {}) },
-  }));
+  const { specs, useSynthetic } = trialSpecs(o, p, todo);
 
   const tracker = createTracker(plan, recorded, todo, o);
   const epochs = new Map<string, TrialEpoch[]>();
@@ -225,21 +217,8 @@ async function runLocked(o: Resolved, p: Planned): Promise<SearchSummary> {
   const stop = new AbortController();
   const signal = o.signal ? AbortSignal.any([o.signal, stop.signal]) : stop.signal;
   let dataError: CaplabError | undefined;
-  let checkedSums = false;
-  const dataBroken = async (): Promise<CaplabError | undefined> => {
-    if (dataError) return dataError;
-    if (clusterData || useSynthetic) return undefined;
-    // Shapes on every failure; the full checksum pass once a run, as it reads all the data.
-    const sums = o.checksums && !checkedSums;
-    checkedSums ||= sums;
-    try {
-      await checkData(dataDir, sums);
-      return undefined;
-    } catch (e) {
-      if (!isCaplabError(e, 'data-error')) throw e;
-      return e;
-    }
-  };
+  const checker = clusterData || useSynthetic ? undefined : dataChecker(dataDir, o.checksums);
+  const dataBroken = async (): Promise<CaplabError | undefined> => dataError ?? (await checker?.());
 
   const results = await executor.run(specs, {
     signal,
@@ -301,15 +280,56 @@ async function runLocked(o: Resolved, p: Planned): Promise<SearchSummary> {
 
   const final = new Map(recorded);
   for (const r of tracker.records) final.set(r.trialId, r);
+  return summarize(o.out, executor.name, workers.size, plan, todo.length, final, results, seconds);
+}
+
+/** The specs for the trials still to run, and whether pods regenerate the synthetic data themselves. */
+function trialSpecs(o: Resolved, p: Planned, todo: Trial[]): { specs: Array<Spec<TrialPayload>>; useSynthetic: boolean } {
+  const { dataDir, manifest, executor, clusterData } = p;
+  const useSynthetic = !clusterData && (o.dataRef === 'synthetic' || (o.dataRef === 'auto' && executor.name === 'kubernetes' && manifest.source.type === 'synthetic'));
+  const dataRef: TrialPayload['data'] = clusterData
+    ? { dir: clusterData, checksum: datasetChecksum(manifest) }
+    : useSynthetic ? syntheticRef(manifest, dataDir) : { dir: dataDir };
+  const specs: Array<Spec<TrialPayload>> = todo.map((t) => ({
+    id: t.id,
+    kind: 'trial',
+    payload: { config: t.config, data: dataRef, ...(o.backend ? { backend: o.backend } : {}) },
+  }));
+  return { specs, useSynthetic };
+}
+
+/**
+ * Checks the local data after a failed trial: shapes every time, the full checksum pass once a
+ * run (it reads all the data). Resolves to the data error, or undefined when the data is fine.
+ */
+function dataChecker(dataDir: string, checksums: boolean): () => Promise<CaplabError | undefined> {
+  let checkedSums = false;
+  return async () => {
+    const sums = checksums && !checkedSums;
+    checkedSums ||= sums;
+    try {
+      await checkData(dataDir, sums);
+      return undefined;
+    } catch (e) {
+      if (!isCaplabError(e, 'data-error')) throw e;
+      return e;
+    }
+  };
+}
+
+function summarize(
+  out: string, executor: string, workers: number, plan: Trial[], todo: number,
+  final: Map<string, TrialRecord>, results: SpecResult[], seconds: number,
+): SearchSummary {
   const records = plan.map((t) => final.get(t.id)).filter((r): r is TrialRecord => r !== undefined);
   const count = (s: string) => records.filter((r) => r.status === s).length;
   return {
-    experiment: o.out,
-    executor: executor.name,
-    workers: workers.size,
+    experiment: out,
+    executor,
+    workers,
     trials: plan.length,
     ran: results.filter((r) => !NOT_RECORDED.has(r.failure ?? '')).length,
-    skipped: plan.length - todo.length,
+    skipped: plan.length - todo,
     ok: count('ok'),
     failed: count('failed'),
     stopped: count('stopped'),
