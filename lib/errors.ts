@@ -15,6 +15,7 @@ export type ErrorCode =
   | 'bad-name'
   | 'bad-space'
   | 'bad-job'
+  | 'bad-volume'
   | 'output-exists'
   | 'output-not-ours'
   | 'output-locked'
@@ -82,7 +83,10 @@ export type ErrorCode =
   | 'rank-timeout'
   | 'rendezvous-failed'
   | 'rendezvous-refused'
-  | 'rendezvous-timeout';
+  | 'rendezvous-timeout'
+  | 'bad-checkpoint'
+  | 'checkpoint-mismatch'
+  | 'rank-oom';
 
 export class CaplabError extends Error {
   readonly code: ErrorCode;

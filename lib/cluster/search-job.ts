@@ -13,6 +13,7 @@ import { SPECS_KEY, buildSpecsConfigMap } from './objects/configmap.ts';
 import { MAX_JOB_NAME, buildIndexedJob } from './objects/job.ts';
 import { buildWorkerPodTemplate, type WorkerPodOptions } from './objects/pod.ts';
 import { definedOnly } from '../util/defaults.ts';
+import { buildHeadlessService, type Service } from './objects/service.ts';
 import type { ConfigMap, Job } from './types.ts';
 import type { Duration } from './units.ts';
 
@@ -28,6 +29,14 @@ export interface SearchJobOptions extends Omit<WorkerPodOptions, 'labels' | 'env
   activeDeadline?: Duration;
   /** Clean up this long after the Job finishes. Default 1 hour. */
   ttlAfterFinished?: Duration;
+  /**
+   * The specs are ranks of one data-parallel group (see buildRankJob): every pod at once, a
+   * headless Service named like the Job with the pods in its `subdomain` (pod i is
+   * `<job>-i.<job>`), and one failed rank fails the Job. Default false.
+   */
+  group?: boolean;
+  /** The group's rendezvous port, published by its Service. Default 29500. */
+  groupPort?: number;
 }
 
 export interface SearchJobManifests {
@@ -35,6 +44,8 @@ export interface SearchJobManifests {
   specHash: string;
   configMap: ConfigMap;
   job: Job;
+  /** The headless Service of a rank group (option `group`). */
+  service?: Service;
 }
 
 export function searchJobName(specs: Spec[], experiment = 'search'): string {
@@ -56,8 +67,15 @@ export function buildSearchJob(specs: Spec[], options: SearchJobOptions = {}): S
   const experiment = o.experiment ?? 'search';
   const name = searchJobName(specs, experiment);
   const labels = { [LABEL.experiment]: labelValue(experiment), [LABEL.job]: name };
+  if (o.group && o.parallelism !== undefined && o.parallelism !== specs.length) {
+    throw new CaplabError('bad-job', `parallelism ${o.parallelism} is not the group's ${specs.length} ranks.`, {
+      hint: 'Ranks train together: every rank needs its pod at once. Leave parallelism out.',
+    });
+  }
+  const { group: _group, groupPort: _port, ...podOptions } = o;
   const template = buildWorkerPodTemplate({
-    ...o,
+    ...podOptions,
+    ...(o.group ? { subdomain: name } : {}),
     labels,
     env: [
       { name: 'CAPLAB_SPECS', valueFrom: { configMapKeyRef: { name, key: SPECS_KEY } } },
@@ -82,6 +100,9 @@ export function buildSearchJob(specs: Spec[], options: SearchJobOptions = {}): S
     labels,
     annotations,
     template,
+    ...(o.group ? { group: true, component: 'rank-worker' } : {}),
   });
-  return { name, specHash, configMap, job };
+  if (!o.group) return { name, specHash, configMap, job };
+  const service = buildHeadlessService({ name, namespace: o.namespace, selector: { [LABEL.job]: name }, labels, port: o.groupPort });
+  return { name, specHash, configMap, job, service };
 }

@@ -37,7 +37,7 @@ export interface Container {
   env: EnvVar[];
   resources: { requests: Record<string, string>; limits: Record<string, string> };
   securityContext: Record<string, unknown>;
-  volumeMounts: Array<{ name: string; mountPath: string; readOnly?: boolean }>;
+  volumeMounts: Array<{ name: string; mountPath: string; readOnly?: boolean; subPath?: string }>;
   workingDir?: string;
 }
 
@@ -77,6 +77,8 @@ export interface JobSpec {
   backoffLimit?: number;
   backoffLimitPerIndex?: number;
   podFailurePolicy?: { rules: PodFailurePolicyRule[] };
+  /** `Failed`: a replacement pod starts only once the old one is terminal. */
+  podReplacementPolicy?: 'Failed' | 'TerminatingOrFailed';
   ttlSecondsAfterFinished?: number;
   activeDeadlineSeconds?: number;
   template: PodTemplate;

@@ -32,6 +32,14 @@ export interface IndexedJobOptions {
   annotations?: Record<string, string>;
   /** The `app.kubernetes.io/component` label. Default `search-worker`. */
   component?: string;
+  /**
+   * The indexes are ranks of one group that train together (data-parallel): a rank that fails or
+   * is disrupted fails the whole Job at once (FailJob: the Job controller ends the other ranks,
+   * which could not go on without it), nothing is retried in place (the caller restarts the group
+   * from its checkpoint), and a replacement pod starts only once the old one has fully terminated
+   * (`podReplacementPolicy: Failed`), so two pods never hold one rank. Default false.
+   */
+  group?: boolean;
   template: PodTemplate;
 }
 
@@ -73,17 +81,38 @@ export function buildIndexedJob(options: IndexedJobOptions): Job {
       completionMode: 'Indexed',
       completions: o.completions,
       parallelism: Math.min(parallelism, o.completions),
-      backoffLimitPerIndex: o.retries,
-      podFailurePolicy: {
-        rules: [
-          // First matching rule wins: a disrupted pod is retried whatever its exit code.
-          { action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget', status: 'True' }] },
-          { action: 'FailIndex', onExitCodes: { containerName: WORKER_CONTAINER, operator: 'In', values: [EXIT_BAD_CONFIG] } },
-        ],
-      },
+      ...(o.group ? groupFailurePolicy() : indexFailurePolicy(o.retries)),
       ttlSecondsAfterFinished: Math.round(o.ttlAfterFinished.seconds),
       ...(o.activeDeadline ? { activeDeadlineSeconds: Math.round(o.activeDeadline.seconds) } : {}),
       template,
+    },
+  };
+}
+
+/** Trials: each index on its own; a bad config fails only its index, a disruption is retried uncounted. */
+function indexFailurePolicy(retries: number): Pick<Job['spec'], 'backoffLimitPerIndex' | 'podFailurePolicy' | 'podReplacementPolicy'> {
+  return {
+    backoffLimitPerIndex: retries,
+    podFailurePolicy: {
+      rules: [
+        // First matching rule wins: a disrupted pod is retried whatever its exit code.
+        { action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget', status: 'True' }] },
+        { action: 'FailIndex', onExitCodes: { containerName: WORKER_CONTAINER, operator: 'In', values: [EXIT_BAD_CONFIG] } },
+      ],
+    },
+  };
+}
+
+/** Ranks: any failure or disruption of one rank fails the group at once. */
+function groupFailurePolicy(): Pick<Job['spec'], 'backoffLimit' | 'podFailurePolicy' | 'podReplacementPolicy'> {
+  return {
+    backoffLimit: 0,
+    podReplacementPolicy: 'Failed',
+    podFailurePolicy: {
+      rules: [
+        { action: 'FailJob', onPodConditions: [{ type: 'DisruptionTarget', status: 'True' }] },
+        { action: 'FailJob', onExitCodes: { containerName: WORKER_CONTAINER, operator: 'NotIn', values: [0] } },
+      ],
     },
   };
 }

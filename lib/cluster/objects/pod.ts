@@ -14,6 +14,9 @@ export const WORKER_CONTAINER = 'worker';
 export const SCRATCH_PATH = '/scratch';
 /** Where the data claim is mounted in worker pods. */
 export const DATA_PATH = '/data';
+/** Where a rank's checkpoint folder on the claim is mounted (read-write), and the env var naming it. */
+export const CHECKPOINT_PATH = '/checkpoint';
+export const CHECKPOINT_ENV = 'CAPLAB_CHECKPOINT_DIR';
 /** The uid of the `node` user in the official Node.js images (k8s/Dockerfile runs as it). */
 export const WORKER_UID = 1000;
 
@@ -45,6 +48,12 @@ export interface WorkerPodOptions {
   labels?: Record<string, string>;
   /** Headless-service subdomain (distributed ranks). Default none. */
   subdomain?: string;
+  /**
+   * A folder on a claim mounted read-write at /checkpoint (env CAPLAB_CHECKPOINT_DIR), for
+   * checkpoints that must outlive the pod. Only that folder is writable; /data stays read-only.
+   * Default none.
+   */
+  checkpoint?: { claim: string; subPath: string };
 }
 
 export const workerPodDefaults = {
@@ -88,10 +97,20 @@ export function buildWorkerPodTemplate(options: WorkerPodOptions = {}): PodTempl
     volumes.push({ name: 'data', persistentVolumeClaim: { claimName: o.dataClaim, readOnly: o.dataReadOnly } });
     volumeMounts.push({ name: 'data', mountPath: DATA_PATH, readOnly: o.dataReadOnly });
   }
+  if (o.checkpoint) {
+    checkSubPath(o.checkpoint.subPath);
+    const shared = volumes.find((v) => v.persistentVolumeClaim?.claimName === o.checkpoint!.claim);
+    if (shared) {
+      // One volume per claim, writable at the volume; /data's own mount stays read-only.
+      shared.persistentVolumeClaim = { claimName: o.checkpoint.claim };
+    } else volumes.push({ name: 'checkpoint', persistentVolumeClaim: { claimName: o.checkpoint.claim } });
+    volumeMounts.push({ name: shared?.name ?? 'checkpoint', mountPath: CHECKPOINT_PATH, subPath: o.checkpoint.subPath });
+  }
   const env: EnvVar[] = [
     { name: 'CAPLAB_SCRATCH', value: SCRATCH_PATH },
     // Where /data is mounted, for dataset paths that arrive in spec payloads (see trial-worker).
     ...(o.dataClaim ? [{ name: 'CAPLAB_DATA_MOUNT', value: DATA_PATH }] : []),
+    ...(o.checkpoint ? [{ name: CHECKPOINT_ENV, value: CHECKPOINT_PATH }] : []),
     // HOME on the read-only root filesystem would break anything that caches there.
     { name: 'HOME', value: '/tmp' },
     { name: 'CAPLAB_POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
@@ -141,5 +160,15 @@ export function buildWorkerPodTemplate(options: WorkerPodOptions = {}): PodTempl
       ...(o.subdomain ? { subdomain: o.subdomain } : {}),
     },
   };
+}
+
+/** A relative path below the claim's root: no `..`, no leading '/'. */
+function checkSubPath(subPath: string): void {
+  const parts = subPath.split('/');
+  if (!subPath || subPath.startsWith('/') || parts.some((p) => p === '..' || p === '.' || p === '')) {
+    throw new CaplabError('bad-volume', `checkpoint subPath "${subPath}" is not a relative folder inside the claim.`, {
+      hint: 'Use a path like caplab-checkpoints/<run>, without "..", "." or a leading "/".',
+    });
+  }
 }
 

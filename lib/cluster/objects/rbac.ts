@@ -25,7 +25,7 @@ export const CAPLAB_PERMISSIONS: Permission[] = [
   { group: '', resource: 'pods', verbs: ['get', 'list', 'watch', 'delete'], why: "map each pod's state and reason (OOMKilled, ImagePullBackOff…) to its trial; delete stops a trial early" },
   { group: '', resource: 'pods', subresource: 'log', verbs: ['get'], why: "read each trial's result: the last JSON line of its pod's log" },
   { group: '', resource: 'configmaps', verbs: ['create', 'get', 'patch', 'delete'], why: 'hand the trial specs to the pods; patch makes the Job own them so they go with it' },
-  { group: '', resource: 'services', verbs: ['create', 'get', 'delete'], why: 'a headless Service gives distributed-training ranks stable names (rank 0 is the rendezvous)' },
+  { group: '', resource: 'services', verbs: ['create', 'get', 'patch', 'delete'], why: 'a headless Service gives distributed-training ranks stable names (rank 0 is the rendezvous); patch makes the Job own it' },
   { group: '', resource: 'persistentvolumeclaims', verbs: ['get', 'list'], why: 'check that the dataset volume exists before a run mounts it' },
   { group: '', resource: 'events', verbs: ['get', 'list', 'watch'], why: 'quote the scheduler and kubelet messages when a pod cannot start, instead of waiting forever' },
   { group: '', resource: 'nodes', verbs: ['list'], why: 'show node capacity in `caplab cluster check` (optional, read-only)', clusterScoped: true },
