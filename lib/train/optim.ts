@@ -10,14 +10,38 @@ import type { OptimizerName } from './config.ts';
 export interface FlatOptimizer {
   /** Updates `params` in place from the gradient `grad` (same length). */
   step(params: Float32Array, grad: Float32Array): void;
+  /** A copy of everything the next steps depend on besides the parameters (for checkpoints). */
+  state(): OptimizerState;
+  /** Continues from a saved state of the same optimizer and size. */
+  restore(state: OptimizerState): void;
+}
+
+/** An optimizer's state: its step count and its per-parameter slots (adam: m, v; rmsprop: the mean square; sgd: none). */
+export interface OptimizerState {
+  name: OptimizerName;
+  steps: number;
+  slots: Float64Array[];
+}
+
+function checkState(name: OptimizerName, size: number, slots: number, s: OptimizerState): void {
+  if (s.name !== name || s.slots.length !== slots || s.slots.some((a) => a.length !== size) || !Number.isInteger(s.steps) || s.steps < 0) {
+    throw new RangeError(`optimizer state (${s.name}, ${s.slots.length} slots of ${s.slots.map((a) => a.length).join('/')}) does not fit ${name} over ${size} parameters`);
+  }
 }
 
 const EPSILON = 1e-7;
 
-function sgd(lr: number): FlatOptimizer {
+function sgd(lr: number, size: number): FlatOptimizer {
+  let t = 0;
   return {
     step(params, grad) {
+      t++;
       for (let i = 0; i < params.length; i++) params[i] -= lr * grad[i];
+    },
+    state: () => ({ name: 'sgd', steps: t, slots: [] }),
+    restore(s) {
+      checkState('sgd', size, 0, s);
+      t = s.steps;
     },
   };
 }
@@ -40,13 +64,28 @@ function adam(lr: number, size: number, beta1 = 0.9, beta2 = 0.999): FlatOptimiz
         params[i] -= (lr * (mi / c1)) / (Math.sqrt(vi / c2) + EPSILON);
       }
     },
+    state: () => ({ name: 'adam', steps: t, slots: [m.slice(), v.slice()] }),
+    restore(s) {
+      checkState('adam', size, 2, s);
+      t = s.steps;
+      m.set(s.slots[0]);
+      v.set(s.slots[1]);
+    },
   };
 }
 
 function rmsprop(lr: number, size: number, rho = 0.9): FlatOptimizer {
   const ms = new Float64Array(size);
+  let t = 0;
   return {
+    state: () => ({ name: 'rmsprop', steps: t, slots: [ms.slice()] }),
+    restore(s) {
+      checkState('rmsprop', size, 1, s);
+      t = s.steps;
+      ms.set(s.slots[0]);
+    },
     step(params, grad) {
+      t++;
       for (let i = 0; i < params.length; i++) {
         const g = grad[i];
         const s = rho * ms[i] + (1 - rho) * g * g;
@@ -58,7 +97,7 @@ function rmsprop(lr: number, size: number, rho = 0.9): FlatOptimizer {
 }
 
 export function flatOptimizer(name: OptimizerName, learningRate: number, size: number): FlatOptimizer {
-  if (name === 'sgd') return sgd(learningRate);
+  if (name === 'sgd') return sgd(learningRate, size);
   if (name === 'rmsprop') return rmsprop(learningRate, size);
   return adam(learningRate, size);
 }
