@@ -36,6 +36,8 @@ export async function submitSearchJob(kube: Kube, m: SearchJobManifests): Promis
       });
     }
   }
+  // A rank group's Service before its pods: rank 0's name must resolve as soon as they run.
+  if (m.service) await createService(kube, m);
   let created: V1Job;
   try {
     created = await kube.batch.createNamespacedJob({ namespace, body: job as V1Job });
@@ -50,7 +52,38 @@ export async function submitSearchJob(kube: Kube, m: SearchJobManifests): Promis
   }
   // Not awaited: the pods need not wait for the ownership bookkeeping.
   void adoptConfigMap(kube, m.name, created).catch(() => undefined);
+  if (m.service) void adoptService(kube, m.name, created).catch(() => undefined);
   return { attached: false, job: created };
+}
+
+/** Creates a rank group's headless Service; one of the same name and selector already there is fine (a resubmit). */
+async function createService(kube: Kube, m: SearchJobManifests): Promise<void> {
+  const namespace = kube.namespace;
+  const body = { ...m.service!, metadata: { ...m.service!.metadata, namespace } };
+  try {
+    await kube.core.createNamespacedService({ namespace, body: body as never });
+  } catch (e) {
+    if (apiStatus(e)?.code !== 409) throw apiFailure(e, 'create', 'services', namespace, m.name);
+    const existing = await kube.core.readNamespacedService({ name: m.name, namespace }).catch((e2) => {
+      throw apiFailure(e2, 'get', 'services', namespace, m.name);
+    });
+    if (JSON.stringify(existing.spec?.selector ?? {}) !== JSON.stringify(m.service!.spec.selector)) {
+      throw new CaplabError('job-conflict', `Service ${m.name} already exists in namespace ${namespace} and selects other pods.`, {
+        hint: `Delete it first: kubectl delete service ${m.name} -n ${namespace}`,
+      });
+    }
+  }
+}
+
+/** Makes the Job own its Service, so its TTL (or a delete with propagation) removes the Service too. */
+async function adoptService(kube: Kube, name: string, job: V1Job): Promise<void> {
+  const uid = job.metadata?.uid;
+  if (!uid) return;
+  const m = await k8s();
+  await kube.core.patchNamespacedService(
+    { name, namespace: kube.namespace, body: { metadata: { ownerReferences: [{ apiVersion: 'batch/v1', kind: 'Job', name, uid, blockOwnerDeletion: false }] } } },
+    m.setHeaderOptions('Content-Type', m.PatchStrategy.MergePatch),
+  );
 }
 
 /** Makes the Job own its ConfigMap, so deleting the Job (or its TTL) removes the specs too. */
@@ -102,7 +135,7 @@ export function apiFailure(e: unknown, verb: string, resource: string, namespace
 }
 
 /** Deletes the Job and (through Background propagation) its pods, and the specs ConfigMap. 404 is fine. */
-export async function cancelSearchJob(kube: Kube, name: string): Promise<void> {
+export async function cancelSearchJob(kube: Kube, name: string, o: { service?: boolean } = {}): Promise<void> {
   const namespace = kube.namespace;
   await kube.batch
     .deleteNamespacedJob({ name, namespace, propagationPolicy: 'Background', body: { propagationPolicy: 'Background' } })
@@ -110,6 +143,7 @@ export async function cancelSearchJob(kube: Kube, name: string): Promise<void> {
       if (apiStatus(e)?.code !== 404) throw apiFailure(e, 'delete', 'jobs', namespace, name);
     });
   await kube.core.deleteNamespacedConfigMap({ name, namespace }).catch(() => undefined);
+  if (o.service) await kube.core.deleteNamespacedService({ name, namespace, propagationPolicy: 'Background' }).catch(() => undefined);
 }
 
 /** The tail of a pod's worker log (the result is its last JSON line). */

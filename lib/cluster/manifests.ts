@@ -10,10 +10,10 @@ import type { KubeObject } from './types.ts';
 
 export interface KubernetesManifestsOptions extends SearchJobOptions {}
 
-/** The ConfigMap and Job a run of these specs applies, in apply order. */
+/** The ConfigMap, Job (and a rank group's Service) a run of these specs applies, in apply order. */
 export function kubernetesManifests(specs: Spec[], options: KubernetesManifestsOptions = {}): KubeObject[] {
-  const { configMap, job } = buildSearchJob(specs, { namespace: DEFAULT_NAMESPACE, ...options });
-  return [configMap, job];
+  const { configMap, job, service } = buildSearchJob(specs, { namespace: DEFAULT_NAMESPACE, ...options });
+  return service ? [configMap, service, job] : [configMap, job];
 }
 
 /** The same as YAML documents (what `kubectl apply -f -` takes). */

@@ -116,7 +116,7 @@ class Supervisor {
       case 'submit': return this.submit();
       case 'settle': return this.settle(a);
       case 'delete-job':
-        return void cancelSearchJob(kube, this.state.config.name)
+        return void cancelSearchJob(kube, this.state.config.name, { service: Boolean(this.args.manifests.service) })
           .catch((e) => this.message(`Could not delete Job ${this.state.config.name}: ${(e as Error).message}`))
           .finally(() => this.after(() => jobDeleteDone(this.state)));
       case 'delete-pod':

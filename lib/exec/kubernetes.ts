@@ -73,6 +73,12 @@ export interface KubernetesExecutorOptions extends KubeOptions {
   onProgress?: ProgressHook;
   /** Timestamps of submit, pods running, pods done and results (for the overhead benchmark). */
   onTrace?: (event: TraceEvent) => void;
+  /**
+   * The specs are the ranks of one data-parallel group (see lib/cluster/rank-job.ts): all pods at
+   * once, a headless Service so rank 0 is `<job>-0.<job>`, one failed rank fails the Job, and
+   * optionally rank 0's checkpoint folder on a claim. Default none (independent specs).
+   */
+  group?: { port?: number; checkpoint?: { claim: string; subPath: string } };
 }
 
 export const kubernetesExecutorDefaults = { unschedulableGraceMs: 15_000, createFailedGraceMs: 5_000, dryRun: false };
@@ -90,10 +96,11 @@ export function createKubernetesExecutor(options: KubernetesExecutorOptions = {}
     dataClaim: o.dataClaim ?? (o.dataPath ? DATA_CLAIM : undefined),
     activeDeadline: o.activeDeadlineSeconds ? duration.seconds(o.activeDeadlineSeconds) : undefined,
     ttlAfterFinished: o.ttlSecondsAfterFinished !== undefined ? duration.seconds(o.ttlSecondsAfterFinished) : undefined,
+    ...(o.group ? { group: true, groupPort: o.group.port, checkpoint: o.group.checkpoint } : {}),
   });
   // Check the options now (bad --cpu, bad image, bad data path), not after connecting to a cluster.
   if (o.dataPath !== undefined) checkClusterDataPath(o.dataPath);
-  buildSearchJob([{ id: 'check', kind: 'noop', payload: {} }], jobOptions());
+  buildSearchJob([{ id: 'check', kind: 'noop', payload: {} }], { ...jobOptions(), parallelism: undefined });
   return {
     name: 'kubernetes',
     async run(specs: Spec[], hooks: ExecHooks = {}): Promise<SpecResult[]> {

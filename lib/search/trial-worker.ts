@@ -72,7 +72,7 @@ export async function runSpec(spec: TrialSpec, ctx: WorkerContext): Promise<Trai
  * CAPLAB_DATA_MOUNT says where to find (/data itself on a cluster; a local folder under the API
  * double, which rewrites env values but not the JSON of a spec).
  */
-async function givenData(path: string, checksum: string | undefined): Promise<string> {
+export async function givenData(path: string, checksum: string | undefined): Promise<string> {
   const mount = process.env.CAPLAB_DATA_MOUNT;
   const dir = mount && (path === '/data' || path.startsWith('/data/')) ? mount + path.slice('/data'.length) : path;
   if (checksum === undefined) return dir;
