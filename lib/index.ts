@@ -71,6 +71,8 @@ export type { KubeObject } from './cluster/types.ts';
 // Data-parallel training.
 export { runDataParallelLocal, type LocalDataParallelOptions, type LocalDataParallelResult } from './distributed/local.ts';
 export type { RankReport } from './distributed/data-parallel.ts';
+export { trainOnCluster, clusterTrainManifests, clusterTrainManifestsYaml, type ClusterTrainOptions, type ClusterTrainResult, type ClusterRankReport } from './distributed/cluster-train.ts';
+export type { RankProgress } from './distributed/rank-worker.ts';
 
 // Figures, tables and live displays for notebooks.
 export { figure, type Figure } from './report/figure.ts';

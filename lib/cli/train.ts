@@ -1,6 +1,37 @@
 /** `caplab train`: trains the return model on a dataset folder and reports metrics beside naive baselines. */
-import { CaplabError, CHECKSUMS_SKIPPED, localProvenance, terminalBar, trainModel, validateModelConfig, verifyDataset, type BackendChoice, type MetricsWithBaselines, type ModelConfig, type ProgressEvent, type TrainResult } from '../index.ts';
+import {
+  CaplabError, CHECKSUMS_SKIPPED, clusterTrainManifestsYaml, localProvenance, terminalBar, trainModel, trainOnCluster, validateModelConfig, verifyDataset,
+  type BackendChoice, type ClusterTrainOptions, type ClusterTrainResult, type MetricsWithBaselines, type ModelConfig, type ProgressEvent, type TrainResult,
+} from '../index.ts';
 import { numberOption, parseCommand, printResult } from './output.ts';
+
+const CLUSTER_HELP = `
+data-parallel on Kubernetes (--batch-size is per rank: K ranks at b train like one process at K·b):
+  --executor kubernetes --ranks K   K pods of one Indexed Job; rank 0 is the rendezvous point
+  --cpu Q --memory Q  per pod request and limit (default 1, 1Gi)
+  --image IMAGE --namespace NAME --context NAME   (kubeconfig from KUBECONFIG or ~/.kube/config)
+  --cluster-data /data/NAME   ranks read their shards there on the caplab-data claim (read-only);
+                      default: synthetic data, regenerated in each pod
+  --run ID            the run id (Jobs and checkpoint folder); an earlier run's id resumes it
+  --max-restarts N    group restarts from the last checkpoint after a lost rank (default 2)
+  --no-checkpoints    no checkpoints (a lost rank then restarts from epoch 1)
+  --dry-run           print the manifests instead of applying them
+`;
+
+const CLUSTER_OPTIONS = {
+  executor: { type: 'string' },
+  ranks: { type: 'string' },
+  cpu: { type: 'string' },
+  memory: { type: 'string' },
+  image: { type: 'string' },
+  namespace: { type: 'string' },
+  context: { type: 'string' },
+  'cluster-data': { type: 'string' },
+  run: { type: 'string' },
+  'max-restarts': { type: 'string' },
+  'no-checkpoints': { type: 'boolean' },
+  'dry-run': { type: 'boolean' },
+} as const;
 
 const HELP = `usage: caplab train --data DIR [options] [--json]
 
@@ -19,7 +50,7 @@ const HELP = `usage: caplab train --data DIR [options] [--json]
   --no-checksums      skip the sha256 check of the dataset before training (shards are still
                       checked for presence and shape; a changed byte goes unnoticed)
   --json              stdout's last line is one JSON object (the full result)
-
+${CLUSTER_HELP}
 Progress goes to stderr. Ctrl-C stops after the current epoch and reports the best epoch so far.`;
 
 const OPTIONS = {
@@ -37,6 +68,7 @@ const OPTIONS = {
   'max-steps': { type: 'string' },
   'no-checksums': { type: 'boolean' },
   json: { type: 'boolean' },
+  ...CLUSTER_OPTIONS,
 } as const;
 
 const BACKENDS = ['auto', 'node', 'wasm', 'cpu'];
@@ -103,6 +135,16 @@ export async function run(args: string[]): Promise<number> {
   }
   if (v.backend !== undefined && !BACKENDS.includes(v.backend)) throw new CaplabError('usage', `--backend must be one of ${BACKENDS.join(', ')}, got "${v.backend}".`);
   const maxSteps = numberOption('max-steps', v['max-steps'], { integer: true, min: 1 });
+  const executor = v.executor ?? 'inline';
+  if (executor !== 'inline' && executor !== 'kubernetes') {
+    throw new CaplabError('usage', `--executor must be kubernetes (data-parallel ranks as pods), got "${executor}".`, { hint: 'Leave it out to train in this process.' });
+  }
+  if (executor === 'kubernetes') {
+    if (v.streamed) throw new CaplabError('usage', '--streamed applies to training in this process; on kubernetes each rank holds its share in memory.');
+    return runOnCluster(v, config, maxSteps);
+  }
+  const stray = clusterFlagsGiven(v);
+  if (stray) throw new CaplabError('usage', `--${stray} applies only to --executor kubernetes.`);
   // The data is checked whole before training: a damaged or missing shard is named here.
   if (v['no-checksums']) process.stderr.write(`train: ${CHECKSUMS_SKIPPED}\n`);
   await verifyDataset(v.data, { checksums: !v['no-checksums'] });
@@ -137,5 +179,71 @@ export async function run(args: string[]): Promise<number> {
   if (result.stoppedEarly && process.stderr.isTTY && result.epochs.length < epochs) process.stderr.write('\n');
   const json = { data: v.data, ...result, provenance: localProvenance('inline', result.backend) };
   printResult(v.json ?? false, json, describeTrainResult(result, v.data));
+  return 0;
+}
+
+type Values = Record<string, string | boolean | undefined>;
+
+/** The first cluster-only flag given, for a usage error when there is no cluster executor. */
+function clusterFlagsGiven(v: Values): string | undefined {
+  return Object.keys(CLUSTER_OPTIONS).find((k) => k !== 'executor' && v[k] !== undefined);
+}
+
+function describeClusterResult(r: ClusterTrainResult, data: string): string {
+  const lines = [
+    describeTrainResult(r.train, data),
+    `ran as ${r.ranks.length} ranks of Job ${r.job.name}${r.job.context ? ` (${r.job.context})` : ''}; attempts ${r.job.attempts}${r.job.resumedFromEpoch ? `, resumed from the checkpoint of epoch ${r.job.resumedFromEpoch}` : ''}; replicas identical: ${r.replicasIdentical}`,
+    ...r.ranks.map((k) => `  rank ${k.rank}: ${k.localRows.toLocaleString('en-US')} rows (${(k.heldBytes / 2 ** 20).toFixed(1)} MiB) on ${k.node ?? '?'} (${k.pod ?? '?'}), peak ${(k.peakRssBytes / 2 ** 20).toFixed(0)} MiB of ${k.limitBytes ? (k.limitBytes / 2 ** 20).toFixed(0) + ' MiB' : '?'}, ${k.seconds.toFixed(1)} s`),
+  ];
+  return lines.join('\n');
+}
+
+/** `caplab train --executor kubernetes`: data-parallel ranks as pods of one Indexed Job. */
+async function runOnCluster(v: Values, config: Partial<ModelConfig>, maxSteps: number | undefined): Promise<number> {
+  const str = (k: string) => v[k] as string | undefined;
+  const ranks = numberOption('ranks', str('ranks'), { integer: true, min: 1, max: 256 });
+  if (ranks === undefined) throw new CaplabError('usage', '--executor kubernetes needs --ranks K (pods of the group).');
+  const options: ClusterTrainOptions = {
+    data: str('data')!,
+    ranks,
+    config: Object.fromEntries(Object.entries(config).filter(([, x]) => x !== undefined)),
+    cpu: str('cpu'),
+    memory: str('memory'),
+    image: str('image'),
+    namespace: str('namespace'),
+    context: str('context'),
+    clusterData: str('cluster-data'),
+    run: str('run'),
+    maxRestarts: numberOption('max-restarts', str('max-restarts'), { integer: true, min: 0, max: 20 }),
+    checkpointClaim: v['no-checkpoints'] ? false : undefined,
+    backend: str('backend') as BackendChoice | undefined,
+    maxSteps,
+  };
+  if (v['dry-run']) {
+    process.stdout.write(await clusterTrainManifestsYaml(options));
+    return 0;
+  }
+  const bar = terminalBar('train');
+  const controller = new AbortController();
+  const onSigint = () => {
+    if (controller.signal.aborted) process.exit(130);
+    process.stderr.write('\ntrain: cancelling: deleting the Job and its Service (Ctrl-C again to quit now)\n');
+    controller.abort();
+  };
+  process.on('SIGINT', onSigint);
+  let result: ClusterTrainResult;
+  try {
+    result = await trainOnCluster({
+      ...options,
+      signal: controller.signal,
+      onProgress: (e) => {
+        if (e.kind === 'epoch') bar.update(e.epoch, e.epochs, `loss ${e.loss.toFixed(4)}`);
+        else if (e.kind === 'message') process.stderr.write(`train: ${e.text}\n`);
+      },
+    });
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+  printResult(Boolean(v.json), { data: options.data, ...result }, describeClusterResult(result, options.data));
   return 0;
 }

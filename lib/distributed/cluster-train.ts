@@ -18,6 +18,7 @@ import { buildRankJob, rankJobOptions, type RankJobOptions, type RankPlace } fro
 import { kubernetesManifests } from '../cluster/manifests.ts';
 import type { KubeOptions } from '../cluster/kube.ts';
 import type { KubeObject } from '../cluster/types.ts';
+import { toYamlDocuments } from '../cluster/yaml.ts';
 import { createKubernetesExecutor, type KubernetesExecutorOptions } from '../exec/kubernetes.ts';
 import { podPlan, type MemoryFit } from '../memory/fit.ts';
 import type { ProgressHook } from '../progress.ts';
@@ -107,6 +108,11 @@ export async function clusterTrainManifests(options: ClusterTrainOptions): Promi
   const prepared = await prepare(options);
   const m = buildRankJob(prepared.payload, prepared.job(0));
   return kubernetesManifests(m.specs, { ...rankJobOptions(prepared.job(0)), namespace: options.namespace });
+}
+
+/** The same as YAML documents (what `kubectl apply -f -` takes): `caplab train --executor kubernetes --dry-run`. */
+export async function clusterTrainManifestsYaml(options: ClusterTrainOptions): Promise<string> {
+  return toYamlDocuments(await clusterTrainManifests(options));
 }
 
 /**
