@@ -99,6 +99,8 @@ export interface ClusterTrainResult {
   };
   /** Rank 0's provenance (executor kubernetes, its pod and node). */
   provenance: Provenance;
+  /** Every rank's provenance, by rank. */
+  provenances: Provenance[];
 }
 
 const defaults = { ranks: 2, maxRestarts: 2, memory: '1Gi' };
@@ -276,5 +278,6 @@ function finish(results: SpecResult[], name: string, attempt: number, restarts: 
       resumedFromEpoch: out[0].resumedFromEpoch ?? null,
     },
     provenance: p0,
+    provenances: results.map((r) => r.provenance),
   };
 }

@@ -15,6 +15,7 @@ import { localProvenance, type Provenance } from '../provenance.ts';
 import { datasetChecksum } from '../search/store.ts';
 import type { ModelConfig } from '../train/config.ts';
 import type { TrainResult } from '../train/types.ts';
+import type { ClusterTrainResult } from '../distributed/cluster-train.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
 
 export const TRAIN_RESULT_KIND = 'caplab-train-result';
@@ -59,6 +60,12 @@ export interface StoredTrainResult {
   limitBytes?: number | null;
   /** Data-parallel runs: one entry per rank. */
   ranks?: StoredRank[];
+  /** Data-parallel runs: each rank's provenance (pod, node, limits), for where it ran. */
+  rankProvenances?: Provenance[];
+  /** Data-parallel runs on a cluster: the run id, its finishing Job, attempts and the checkpoint epoch it resumed from. */
+  job?: { run: string; name: string; attempts: number; resumedFromEpoch: number | null };
+  /** Pod-seconds (or process-seconds) the run used: the sum of its ranks' wall times. */
+  podSeconds?: number;
   provenance: Provenance;
 }
 
@@ -69,6 +76,9 @@ export interface TrainResultRecordOptions {
   peakBytes?: number | null;
   limitBytes?: number | null;
   ranks?: StoredRank[];
+  rankProvenances?: Provenance[];
+  job?: StoredTrainResult['job'];
+  podSeconds?: number;
   /** Default: this machine, executor 'inline'. */
   provenance?: Provenance;
 }
@@ -92,8 +102,34 @@ export function trainResultRecord(result: TrainResult, o: TrainResultRecordOptio
     ...(o.peakBytes !== undefined ? { peakBytes: o.peakBytes } : {}),
     ...(o.limitBytes !== undefined ? { limitBytes: o.limitBytes } : {}),
     ...(o.ranks ? { ranks: o.ranks } : {}),
+    ...(o.rankProvenances ? { rankProvenances: o.rankProvenances } : {}),
+    ...(o.job ? { job: o.job } : {}),
+    ...(o.podSeconds !== undefined ? { podSeconds: o.podSeconds } : {}),
     provenance: o.provenance ?? localProvenance('inline', result.backend),
   };
+}
+
+/** A stored-result record of a finished data-parallel run on a cluster (`way: 'data-parallel'`, one entry per rank). */
+export function clusterTrainRecord(r: ClusterTrainResult, o: { dataDir: string; manifest: Manifest }): StoredTrainResult {
+  return trainResultRecord(r.train, {
+    way: 'data-parallel',
+    dataDir: o.dataDir,
+    manifest: o.manifest,
+    ranks: r.ranks.map((k) => ({
+      rank: k.rank,
+      ...(k.pod ? { pod: k.pod } : {}),
+      ...(k.node ? { node: k.node } : {}),
+      rows: k.localRows,
+      bytesHeld: k.heldBytes,
+      peakBytes: k.peakRssBytes,
+      ...(k.limitBytes ? { limitBytes: k.limitBytes } : {}),
+      seconds: k.seconds,
+    })),
+    rankProvenances: r.provenances,
+    job: { run: r.job.run, name: r.job.name, attempts: r.job.attempts, resumedFromEpoch: r.job.resumedFromEpoch },
+    podSeconds: r.ranks.reduce((a, k) => a + k.seconds, 0),
+    provenance: r.provenance,
+  });
 }
 
 /** Writes the record atomically (a reader sees the old file or the new one). */
