@@ -47,6 +47,8 @@ export interface ClusterTrainOptions extends KubeOptions {
   /** Worker image. Default `caplab:<version>`. */
   image?: string;
   imagePullPolicy?: 'Always' | 'IfNotPresent' | 'Never';
+  /** The worker command in the image. Default `caplab worker`. */
+  command?: string[];
   /** The run id: names the Jobs and the checkpoint folder; pass an earlier run's to resume it. Default `train-<random>`. */
   run?: string;
   /** Group restarts after a lost rank. Default 2. */
@@ -140,6 +142,7 @@ export async function trainOnCluster(options: ClusterTrainOptions): Promise<Clus
       namespace: o.namespace,
       image: o.image,
       imagePullPolicy: o.imagePullPolicy,
+      command: o.command,
       cpu: o.cpu,
       memory: o.memory,
       dataClaim: jobOptions.dataClaim,
@@ -201,6 +204,7 @@ async function prepare(options: ClusterTrainOptions): Promise<Prepared> {
     memory: o.memory,
     image: o.image,
     imagePullPolicy: o.imagePullPolicy,
+    command: o.command,
     ...(o.clusterData ? { dataClaim: o.executor?.dataClaim ?? 'caplab-data' } : {}),
     ...(o.checkpointClaim !== undefined ? { checkpointClaim: o.checkpointClaim } : {}),
   });

@@ -30,6 +30,8 @@ export interface KubernetesExecutorOptions extends KubeOptions {
   image?: string;
   /** Default IfNotPresent. */
   imagePullPolicy?: 'Always' | 'IfNotPresent' | 'Never';
+  /** The worker command in the image. Default `caplab worker`. */
+  command?: string[];
   /** Pods at once. Default: every spec at once. */
   parallelism?: number;
   /** Per pod CPU request and limit ("500m", "2", or cpu.millis(500)). Default 1. */
@@ -89,6 +91,7 @@ export function createKubernetesExecutor(options: KubernetesExecutorOptions = {}
     experiment: o.experiment,
     image: o.image,
     imagePullPolicy: o.imagePullPolicy,
+    command: o.command,
     parallelism: o.parallelism,
     cpu: o.cpu,
     memory: o.memory,
