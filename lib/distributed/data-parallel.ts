@@ -38,6 +38,9 @@ import type { BackendChoice, EpochReport, InMemoryDataset, TrainResult } from '.
 import { agreeToStop, allGatherCounts, globalStandardization, manifestStandardization } from './collectives.ts';
 import { joinGroup, type Group } from './group.ts';
 import { loadRankShare } from './rank-data.ts';
+import { rankCheckpointing } from './rank-checkpoint.ts';
+import { contentHash } from '../util/canonical.ts';
+import { datasetChecksum } from '../search/store.ts';
 
 export interface DataParallelOptions {
   /** This rank, 0 … worldSize − 1. Rank 0 is the rendezvous point and reports the metrics. */
@@ -64,6 +67,12 @@ export interface DataParallelOptions {
   maxSteps?: number;
   /** Return the final flat parameters (for tests and checkpoints). Default false. */
   keepParams?: boolean;
+  /**
+   * A folder every rank can read and rank 0 can write (on a cluster, the claim's): rank 0 writes a
+   * checkpoint there after every epoch, and a group that starts with one there resumes from it.
+   * Default none.
+   */
+  checkpointDir?: string;
 }
 
 /** What one rank did and held. */
@@ -103,6 +112,8 @@ export interface DataParallelResult {
   train?: TrainResult;
   /** With keepParams: the final parameters (before rank 0 restores its best epoch for metrics). */
   params?: Float32Array;
+  /** With checkpointDir: the epoch of the checkpoint this run resumed from, or null when it started at epoch 1. */
+  resumedFromEpoch?: number | null;
 }
 
 const defaults = { backend: 'auto' as BackendChoice, timeoutMs: 120_000, keepParams: false };
@@ -163,18 +174,21 @@ async function trainRank(
   const batchSize = Math.min(config.batchSize, Math.max(...rowsByRank));
   const localBatch = Math.min(batchSize, local.rows);
   const steps = Math.max(...rowsByRank.map((n) => Math.ceil(n / batchSize)));
-  const source = inMemorySource(local, allocateBatch(localBatch, width), {
-    batchSize: localBatch, scaler, random: seededUniform(config.seed, TRAIN_STREAM.shuffle, rank), steps,
-  });
+  const shuffle = seededUniform(config.seed, TRAIN_STREAM.shuffle, rank);
+  const source = inMemorySource(local, allocateBatch(localBatch, width), { batchSize: localBatch, scaler, random: shuffle, steps });
   const evaluate = evalData ? evaluator(evalData.validation, evalData.test, scaler) : null;
 
   // Same initial weights everywhere; a per-rank seed only changes the dropout stream.
   const mlp = new Mlp(width, { ...config, seed: rank === 0 ? config.seed : (config.seed + rank * 0x9e3779b1) >>> 0 }, initialParams(width, config));
   try {
+    const checkpoints = o.checkpointDir
+      ? await rankCheckpointing(group, o.checkpointDir, mlp, shuffle, { configHash: contentHash(config), dataChecksum: datasetChecksum(manifest), worldSize, size: mlp.size })
+      : null;
     const out = await runEpochs({
       mlp, source, step: allReduceStep(mlp, group), validate: evaluate && (() => evaluate.valLoss(mlp)),
       agree: (vote) => agreeToStop(group, vote),
       epochs: config.epochs, maxSteps: o.maxSteps, onProgress: o.onProgress, onEpoch: o.onEpoch, signal: o.signal,
+      ...(checkpoints ? { resume: checkpoints.resume, onEpochEnd: checkpoints.onEpochEnd } : {}),
     });
     const params = mlp.getParams();
     const report: RankReport = {
@@ -193,7 +207,7 @@ async function trainRank(
       seconds: (performance.now() - started) / 1000,
       stepCpuSeconds: out.stepCpuSeconds,
     };
-    const result: DataParallelResult = { rank: report };
+    const result: DataParallelResult = { rank: report, ...(checkpoints ? { resumedFromEpoch: checkpoints.resumedFromEpoch } : {}) };
     if (o.keepParams) result.params = params;
     if (evaluate) result.train = trainResult(out, mlp, { backend, config, rows: trainRows, started, evaluator: evaluate, stats });
     return result;

@@ -53,6 +53,28 @@ export interface LoopOptions {
   /** Called after each epoch on the validating process; 'stop' ends training (on every rank). */
   onEpoch?: (e: EpochReport) => 'stop' | void;
   signal?: AbortSignal;
+  /** Continue a run where a checkpoint left it: epochs from `resume.epoch + 1`, the best epoch and curve so far kept. */
+  resume?: LoopProgress;
+  /**
+   * Called on every process after each epoch, once the processes agreed whether to go on (so a
+   * stop still gets its checkpoint), with the run so far. Data-parallel ranks all call it: it may
+   * exchange with the group.
+   */
+  onEpochEnd?: (progress: LoopProgress) => Promise<void>;
+}
+
+/** Where a run stands after an epoch: what a checkpoint keeps besides the model and random streams. */
+export interface LoopProgress {
+  /** Epochs completed. */
+  epoch: number;
+  epochs: EpochReport[];
+  bestEpoch: number;
+  /** Infinity until an epoch validated (and on processes that do not validate). */
+  bestValLoss: number;
+  bestParams: Float32Array | null;
+  trainSeconds: number;
+  trainedRows: number;
+  steps: number;
 }
 
 export interface LoopOutcome {
@@ -89,13 +111,16 @@ export function checkMaxSteps(maxSteps: number | undefined): void {
 /** Runs the epochs; the caller assembles the result (trainResult) from the outcome. */
 export async function runEpochs(o: LoopOptions): Promise<LoopOutcome> {
   const agree = o.agree ?? decideAlone;
-  const out: LoopOutcome = { epochs: [], bestEpoch: 0, bestParams: o.validate ? o.mlp.getParams() : null, trainSeconds: 0, trainedRows: 0, steps: 0, stepCpuSeconds: [] };
-  let bestValLoss = Infinity;
+  const r = o.resume;
+  const out: LoopOutcome = r
+    ? { epochs: [...r.epochs], bestEpoch: r.bestEpoch, bestParams: r.bestParams, trainSeconds: r.trainSeconds, trainedRows: r.trainedRows, steps: r.steps, stepCpuSeconds: [] }
+    : { epochs: [], bestEpoch: 0, bestParams: o.validate ? o.mlp.getParams() : null, trainSeconds: 0, trainedRows: 0, steps: 0, stepCpuSeconds: [] };
+  let bestValLoss = r ? r.bestValLoss : Infinity;
   if ((await agree({ verdict: VERDICT.go, aborted: o.signal?.aborted ?? false })).aborted) {
     out.stoppedReason = 'aborted';
     return out;
   }
-  for (let epoch = 1; epoch <= o.epochs; epoch++) {
+  for (let epoch = (r?.epoch ?? 0) + 1; epoch <= o.epochs; epoch++) {
     const t0 = performance.now();
     const cpu0 = process.cpuUsage();
     const { lossSum, rows, steps } = await trainEpoch(o);
@@ -126,6 +151,7 @@ export async function runEpochs(o: LoopOptions): Promise<LoopOutcome> {
     if (agreed.verdict === VERDICT.diverged) out.stoppedReason = `diverged at epoch ${epoch} (loss ${loss}); lower the learning rate`;
     else if (agreed.verdict === VERDICT.stop) out.stoppedReason = `stopped by onEpoch after epoch ${epoch}`;
     else if (agreed.aborted) out.stoppedReason = `aborted after epoch ${epoch}`;
+    await o.onEpochEnd?.({ epoch, epochs: out.epochs, bestEpoch: out.bestEpoch, bestValLoss, bestParams: out.bestParams, trainSeconds: out.trainSeconds, trainedRows: out.trainedRows, steps: out.steps });
     if (out.stoppedReason !== undefined) break;
   }
   return out;

@@ -18,8 +18,8 @@
  */
 import { tf, type Tensor, type Tensor2D } from './tf.ts';
 import type { ModelConfig } from './config.ts';
-import { flatOptimizer, type FlatOptimizer } from './optim.ts';
-import { glorotUniform, seededUniform, TRAIN_STREAM } from './rng.ts';
+import { flatOptimizer, type FlatOptimizer, type OptimizerState } from './optim.ts';
+import { glorotUniform, seededUniform, TRAIN_STREAM, type RandomStream } from './rng.ts';
 
 /** One mini-batch in reused buffers: only the first `rows` rows of each are meaningful. */
 export interface Batch {
@@ -76,7 +76,7 @@ export class Mlp {
   private readonly ones = new Map<number, Tensor2D>();
   private readonly scalars: { one: Tensor; zero: Tensor };
   private readonly masks: Float32Array[];
-  private readonly dropoutRandom: () => number;
+  private readonly dropoutRandom: RandomStream;
   private outGrad = new Float32Array(0);
 
   constructor(inputs: number, config: ModelConfig, initial?: Float32Array) {
@@ -93,6 +93,17 @@ export class Mlp {
     this.scalars = { one: tf.keep(tf.scalar(1)), zero: tf.keep(tf.scalar(0)) };
     this.masks = config.dropout > 0 ? config.hidden.map(() => new Float32Array(0)) : [];
     this.dropoutRandom = seededUniform(config.seed, TRAIN_STREAM.dropout);
+  }
+
+  /** The optimizer's state and the dropout stream's, for a checkpoint (the parameters: getParams). */
+  trainingState(): { optimizer: OptimizerState; dropout: number } {
+    return { optimizer: this.optimizer.state(), dropout: this.dropoutRandom.state() };
+  }
+
+  /** Continues from a checkpoint's `trainingState()`. */
+  restoreTrainingState(s: { optimizer: OptimizerState; dropout: number }): void {
+    this.optimizer.restore(s.optimizer);
+    this.dropoutRandom.restore(s.dropout);
   }
 
   /** One gradient step on `batch`; returns the batch's mean squared error before the step. */
