@@ -50,13 +50,13 @@ test('each attempt of a run is its own Job, and all attempts checkpoint to the s
   const pod = a1.job.spec.template.spec;
   const c = pod.containers[0];
   const mount = c.volumeMounts.find((v) => v.mountPath === CHECKPOINT_PATH)!;
-  assert.equal(mount.subPath, 'caplab-checkpoints/train-ab12');
+  assert.equal(mount.subPath, undefined, 'the worker makes its folder: a kubelet-made subPath folder is root-owned');
   assert.notEqual(mount.readOnly, true);
   assert.equal(pod.volumes.find((v) => v.name === mount.name)?.persistentVolumeClaim?.claimName, 'caplab-data');
-  assert.equal(c.env.find((e) => e.name === CHECKPOINT_ENV)?.value, CHECKPOINT_PATH);
+  assert.equal(c.env.find((e) => e.name === CHECKPOINT_ENV)?.value, `${CHECKPOINT_PATH}/caplab-checkpoints/train-ab12`);
 });
 
-test('with imported data on the same claim, /data stays read-only and only the checkpoint folder is writable', () => {
+test('with imported data on the same claim, the /data mount stays read-only', () => {
   const m = buildRankJob(payload, { run: 'train-ab12', ranks: 2, dataClaim: 'caplab-data' });
   const pod = m.job.spec.template.spec;
   assert.equal(pod.volumes.filter((v) => v.persistentVolumeClaim).length, 1, 'one volume for the one claim');

@@ -49,9 +49,10 @@ export interface WorkerPodOptions {
   /** Headless-service subdomain (distributed ranks). Default none. */
   subdomain?: string;
   /**
-   * A folder on a claim mounted read-write at /checkpoint (env CAPLAB_CHECKPOINT_DIR), for
-   * checkpoints that must outlive the pod. Only that folder is writable; /data stays read-only.
-   * Default none.
+   * A claim mounted read-write at /checkpoint, and the folder on it (env CAPLAB_CHECKPOINT_DIR =
+   * /checkpoint/<subPath>) for checkpoints that must outlive the pod; /data stays read-only. The
+   * worker makes the folder itself: a `subPath` folder the kubelet makes is owned by root, which
+   * the non-root worker could not write. Default none.
    */
   checkpoint?: { claim: string; subPath: string };
 }
@@ -104,13 +105,13 @@ export function buildWorkerPodTemplate(options: WorkerPodOptions = {}): PodTempl
       // One volume per claim, writable at the volume; /data's own mount stays read-only.
       shared.persistentVolumeClaim = { claimName: o.checkpoint.claim };
     } else volumes.push({ name: 'checkpoint', persistentVolumeClaim: { claimName: o.checkpoint.claim } });
-    volumeMounts.push({ name: shared?.name ?? 'checkpoint', mountPath: CHECKPOINT_PATH, subPath: o.checkpoint.subPath });
+    volumeMounts.push({ name: shared?.name ?? 'checkpoint', mountPath: CHECKPOINT_PATH });
   }
   const env: EnvVar[] = [
     { name: 'CAPLAB_SCRATCH', value: SCRATCH_PATH },
     // Where /data is mounted, for dataset paths that arrive in spec payloads (see trial-worker).
     ...(o.dataClaim ? [{ name: 'CAPLAB_DATA_MOUNT', value: DATA_PATH }] : []),
-    ...(o.checkpoint ? [{ name: CHECKPOINT_ENV, value: CHECKPOINT_PATH }] : []),
+    ...(o.checkpoint ? [{ name: CHECKPOINT_ENV, value: `${CHECKPOINT_PATH}/${o.checkpoint.subPath}` }] : []),
     // HOME on the read-only root filesystem would break anything that caches there.
     { name: 'HOME', value: '/tmp' },
     { name: 'CAPLAB_POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
