@@ -249,8 +249,11 @@ function oomError(r: SpecResult, p: Prepared): CaplabError {
   if (p.o.fit) {
     const pp = podPlan(p.o.fit, trainRows, { maxPodBytes: p.memoryBytes });
     plan = pp.pods ? `${pp.pods} ranks × ${pp.podMemory} (from the probe's fit: ${pp.text})` : `no plan fits pods of ${formatBytes(p.memoryBytes)}: raise --memory`;
+  } else if (heldRows * rowBytes < p.memoryBytes / 4) {
+    // The share is a small part of the limit: the runtime itself does not fit, more ranks would not help.
+    plan = `${k} rank${k === 1 ? '' : 's'} with more memory than ${p.o.memory}: the data share is a small part of it, the runtime needs the rest (a guess from the data alone: pass the probe's fit for a measured plan)`;
   } else {
-    plan = `${2 * k} ranks at ${p.o.memory}, or ${k} ranks at twice the memory (a guess from the data alone: pass the probe's fit for a measured plan)`;
+    plan = `${2 * k} ranks at ${p.o.memory}, or ${k} rank${k === 1 ? '' : 's'} at twice the memory (a guess from the data alone: pass the probe's fit for a measured plan)`;
   }
   return new CaplabError('rank-oom', `Rank ${r.id.replace(/@.*/, '')} was OOMKilled: its share of ${heldRows.toLocaleString('en-US')} rows (${formatBytes(heldRows * rowBytes)} of data) and the runtime did not fit its memory limit ${p.o.memory} (${r.reason ?? 'OOMKilled'}).`, {
     hint: `Run it as ${plan}.`,
