@@ -15,16 +15,13 @@ import { runDataParallelLocal } from '../lib/distributed/local.ts';
 import { buildDataClaim } from '../lib/cluster/objects/pvc.ts';
 import { trainModel } from '../lib/train/train.ts';
 import { isCaplabError } from '../lib/errors.ts';
+import { startLocalCluster, localClusterUnavailable, type LocalCluster } from './helpers/local-cluster.ts';
 
-// The helper comes with the local control plane (k8s/local); until this checkout has it, skip.
-// A variable specifier, so the file type-checks without it.
-const HELPER = './helpers/local-cluster.ts';
-const helper: any = await import(HELPER).catch(() => null);
-const skip = helper ? helper.localClusterUnavailable() ?? false : 'no local control plane helper in this checkout';
+const skip = localClusterUnavailable() ?? false;
 const command = ['node', resolve(import.meta.dirname, '..', 'bin', 'caplab.js'), 'worker'];
 
 let root: string;
-let cluster: any;
+let cluster: LocalCluster;
 let small: string;
 let larger: string;
 
@@ -33,7 +30,7 @@ before(async () => {
   small = (await generateDataset({ out: join(root, 'small'), tickers: 4, days: 120, seed: 5 })).path;
   larger = (await generateDataset({ out: join(root, 'larger'), tickers: 24, days: 250, seed: 5 })).path;
   if (skip) return;
-  cluster = await helper!.startLocalCluster();
+  cluster = await startLocalCluster();
   const claim = buildDataClaim({ size: '1Gi' });
   await cluster.api.post(`/api/v1/namespaces/${cluster.namespace}/persistentvolumeclaims`, { ...claim, metadata: { ...claim.metadata, namespace: cluster.namespace } });
 });
@@ -64,7 +61,7 @@ test('2 ranks on the cluster give the metrics of one process at twice the batch,
   assert.equal(r.provenance.executor, 'kubernetes');
   assert.equal(r.provenance.cluster?.context, cluster.contextName);
   assert.deepEqual([r.job.attempts, r.job.resumedFromEpoch], [1, null]);
-  await cluster.waitFor((s: any) => !s.get('services', r.job.name) || s.get('services', r.job.name)!.metadata.ownerReferences?.[0]?.name === r.job.name, 30_000, 'the Service owned by its Job');
+  await cluster.waitFor((s) => !s.get('services', r.job.name) || s.get('services', r.job.name)!.metadata.ownerReferences?.[0]?.name === r.job.name, 30_000, 'the Service owned by its Job');
 });
 
 test('a rank killed mid-training restarts the group from its checkpoint, and the final model is an uninterrupted run\'s', { skip }, async () => {
@@ -75,7 +72,7 @@ test('a rank killed mid-training restarts the group from its checkpoint, and the
     data: larger, ranks: 2, config,
     onRankProgress: (p) => {
       if (killed || p.attempt !== 0 || p.rank !== 0 || p.epoch < 2) return;
-      const pod = cluster.state.pods.find((x: any) => x.metadata.annotations?.['batch.kubernetes.io/job-completion-index'] === '1' && x.status?.phase === 'Running');
+      const pod = cluster.state.pods.find((x) => x.metadata.annotations?.['batch.kubernetes.io/job-completion-index'] === '1' && x.status?.phase === 'Running');
       killed = pod?.metadata.name;
       if (killed) void cluster.api.delete(`/api/v1/namespaces/${cluster.namespace}/pods/${killed}`, { apiVersion: 'v1', kind: 'DeleteOptions', gracePeriodSeconds: 0 });
     },

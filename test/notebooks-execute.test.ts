@@ -12,6 +12,8 @@ import { listNotebooks, runNotebook, externalLoads, buildDist } from '../scripts
 import { ROOT } from '../scripts/jupyter.ts';
 import { indexHtml, runInfo, type IndexEntry } from '../scripts/render.ts';
 import { checkDeck, checkPage, figuresInNotebook, launchBrowser } from '../scripts/browser.ts';
+import { localClusterUnavailable, startLocalCluster } from './helpers/local-cluster.ts';
+import { buildDataClaim } from '../lib/cluster/objects/pvc.ts';
 
 const CLUSTER_NOTEBOOKS = /^0[456]-/;
 
@@ -37,7 +39,16 @@ test('every notebook executes on the tiny preset, renders a self-contained page 
     await t.test(name, async () => {
       const extra: Record<string, string> = { ...env };
       let close: (() => Promise<void>) | undefined;
-      if (CLUSTER_NOTEBOOKS.test(name)) {
+      if (name.startsWith('06-') && !localClusterUnavailable()) {
+        // Data-parallel ranks need pods that reach each other by name (<job>-0.<job>) and a claim
+        // for checkpoints: the real local control plane has both, the API double neither.
+        const cluster = await startLocalCluster();
+        const claim = buildDataClaim({ size: '1Gi' });
+        await cluster.api.post(`/api/v1/namespaces/${cluster.namespace}/persistentvolumeclaims`, { ...claim, metadata: { ...claim.metadata, namespace: cluster.namespace } });
+        extra.KUBECONFIG = cluster.kubeconfigPath;
+        extra.CAPLAB_NAMESPACE = cluster.namespace;
+        close = () => cluster.close();
+      } else if (CLUSTER_NOTEBOOKS.test(name)) {
         // The cloud notebooks talk to the Kubernetes API double, as they would to a cluster.
         const fake = await import('./k8s-fake/index.ts');
         const cluster = await fake.startFakeCluster();
