@@ -42,7 +42,7 @@ export { runProbe, type ProbeOptions, type ProbeReport, type ProbeRun, type Prob
 export { fitMemory, predictMemory, type MemoryFit } from './memory/fit.ts';
 export { describeFit, formatProbeReport, probeProgressReporter, probePlanTable, probeRunTable } from './memory/summary.ts';
 export { demoBudget, type DemoBudget } from './memory/demo-budget.ts';
-export { machineScales, checkDiskForScales, type MachineScales } from './memory/machine-scales.ts';
+export { machineScales, checkDiskForScales, probeScalePlan, type MachineScales, type ProbeScalePlan } from './memory/machine-scales.ts';
 
 // Hyperparameter search.
 export { runSearch, bestTrial, formatSearchStatus, CHECKSUMS_SKIPPED, type SearchOptions, type SearchSummary } from './search/run.ts';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { checkDiskForScales, machineScales } from '../lib/memory/machine-scales.ts';
+import { checkDiskForScales, machineScales, probeScalePlan } from '../lib/memory/machine-scales.ts';
 import { fitMemory } from '../lib/memory/fit.ts';
 import { freeBytes } from '../lib/util/disk.ts';
 import { PRESETS } from '../lib/presets.ts';
@@ -69,4 +69,23 @@ test('a disk that cannot hold the largest datasets is refused up front, saying h
 
 test('only the full preset takes its limit from this machine; tiny and quick say theirs is a stand-in', () => {
   assert.deepEqual(Object.values(PRESETS).map((p) => [p.name, p.limit]), [['tiny', 'stand-in'], ['quick', 'stand-in'], ['full', 'machine']]);
+});
+
+test("notebook 02's probe plan: full probes this machine's own scales under its own memory; quick keeps its scales under a labelled stand-in budget", async () => {
+  const root = await mkdtemp(join(tmpdir(), 'caplab-plan-'));
+  try {
+    const c = calibration(2 * GiB);
+    const full = await probeScalePlan(PRESETS.full, c, root);
+    assert.equal(full.limit, 'machine');
+    assert.equal(full.budgetBytes, undefined, 'the probe falls back to this machine\'s memory');
+    assert.deepEqual(full.scales, machineScales(c).scales);
+    assert.match(full.text, /own limit/);
+    const quick = await probeScalePlan(PRESETS.quick, c, root);
+    assert.equal(quick.limit, 'stand-in');
+    assert.deepEqual(quick.scales, PRESETS.quick.scales);
+    assert.ok(quick.budgetBytes !== undefined && quick.budgetBytes > 0);
+    assert.match(quick.text, /stand-in budget .* not this machine's limit/);
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
 });

@@ -11,6 +11,7 @@ import { BYTES_PER_ROW } from '../data/writer.ts';
 import { diskMargin, freeBytes } from '../util/disk.ts';
 import { formatBytes } from '../util/format.ts';
 import type { ProbeReport } from './probe.ts';
+import { demoBudget } from './demo-budget.ts';
 
 export interface MachineScales {
   /** Increasing: 1, 10, then the fitting and the failing scale. */
@@ -93,4 +94,34 @@ export async function checkDiskForScales(dataRoot: string, m: MachineScales): Pr
       hint: `Free ${formatBytes(need - free)} on that disk, point the data folder at a larger disk, or use the quick preset (CAPLAB_PRESET=quick).`,
     });
   }
+}
+
+export interface ProbeScalePlan {
+  scales: number[];
+  /** The budget for the probe: undefined means this machine's own memory (the probe's default). */
+  budgetBytes: number | undefined;
+  /** Whose limit the probe runs under: this machine's (`full`) or a stand-in (`tiny`, `quick`). */
+  limit: 'machine' | 'stand-in';
+  /** What was chosen and why, in a sentence a notebook can show. */
+  text: string;
+}
+
+/**
+ * The scales and budget a preset's probe runs at, from a calibration probe of its two smallest
+ * scales. `full` (limit 'machine'): scales from this machine's predicted limit, under this
+ * machine's own memory, refused up front when the disk cannot hold them. The stand-in presets:
+ * their fixed scales under a budget between the two largest predicted peaks (demoBudget).
+ */
+export async function probeScalePlan(
+  preset: { scales: number[]; limit: 'machine' | 'stand-in' },
+  calibration: ProbeReport,
+  dataRoot: string,
+): Promise<ProbeScalePlan> {
+  if (preset.limit === 'machine') {
+    const m = machineScales(calibration);
+    await checkDiskForScales(dataRoot, m);
+    return { scales: m.scales, budgetBytes: undefined, limit: 'machine', text: `This machine's own limit: ${m.text}.` };
+  }
+  const b = demoBudget(calibration, preset.scales);
+  return { scales: preset.scales, budgetBytes: b.bytes, limit: 'stand-in', text: `A stand-in budget of ${formatBytes(b.bytes)}, not this machine's limit: ${b.text}.` };
 }
