@@ -5,7 +5,8 @@
  */
 import { join } from 'node:path';
 import { allocNpy, writeNpyBuffer, type NpyBuffer } from './npy.ts';
-import { MANIFEST_FILE, SCHEMA_VERSION, SPLITS, isDatasetFolder, type Manifest, type Shard, type Split, type FeatureStats } from './manifest.ts';
+import { MANIFEST_FILE, SCHEMA_VERSION, SPLITS, isDatasetFolder, type Manifest, type Shard, type Split } from './manifest.ts';
+import { statsAccumulator, type StatsAccumulator } from './stats.ts';
 import { FEATURE_COUNT, FEATURE_NAMES, TARGET_NAME, prepareFeatures, writeFeatureRows, featureScratch } from './features.ts';
 import { splitRanges, type DateSplit, type SplitRanges } from './split.ts';
 import type { OhlcvSeries } from './market.ts';
@@ -55,48 +56,13 @@ interface GroupShard {
   meta: NpyBuffer<Int32Array>;
 }
 
-/** Running sums for train-split statistics, kept in float64 and always added in the same order. */
-function statsAccumulator() {
-  const sum = new Float64Array(FEATURE_COUNT);
-  const sum2 = new Float64Array(FEATURE_COUNT);
-  let ySum = 0;
-  let ySum2 = 0;
-  let rows = 0;
-  return {
-    add(x: Float32Array, y: Float32Array, from: number, to: number): void {
-      for (let r = from; r < to; r++) {
-        const o = r * FEATURE_COUNT;
-        for (let f = 0; f < FEATURE_COUNT; f++) {
-          const v = x[o + f];
-          sum[f] += v;
-          sum2[f] += v * v;
-        }
-        ySum += y[r];
-        ySum2 += y[r] * y[r];
-      }
-      rows += to - from;
-    },
-    result(): FeatureStats {
-      const n = Math.max(rows, 1);
-      const sd = (s: number, s2: number) => Math.sqrt(Math.max(0, s2 / n - (s / n) ** 2));
-      return {
-        rows,
-        mean: Array.from(sum, (s) => s / n),
-        std: Array.from(sum, (s, f) => sd(s, sum2[f])),
-        targetMean: ySum / n,
-        targetStd: sd(ySum, ySum2),
-      };
-    },
-  };
-}
-
 const yieldToIo = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /**
  * Fills one group's shards in memory. It yields to the event loop between tickers so the
  * previous group's file writes, which need this thread between their steps, keep moving.
  */
-async function buildGroup(source: TickerSource, tickers: number[], split: DateSplit, scratch: ReturnType<typeof featureScratch>, stats: ReturnType<typeof statsAccumulator>): Promise<GroupShard[]> {
+async function buildGroup(source: TickerSource, tickers: number[], split: DateSplit, scratch: ReturnType<typeof featureScratch>, stats: StatsAccumulator): Promise<GroupShard[]> {
   const ranges: SplitRanges[] = tickers.map((t) => {
     const { day, n } = source.days(t);
     return splitRanges(day, n, split);
@@ -171,7 +137,7 @@ export async function writeDataset(options: WriteDatasetOptions): Promise<Writte
   const manifest = await writeDirAtomic(
     options.out,
     async (tmp) => {
-      const stats = statsAccumulator();
+      const stats = statsAccumulator(FEATURE_COUNT);
       const scratch = featureScratch();
       const shards: Shard[] = [];
       const total = groupCount * SPLITS.length;
