@@ -17,7 +17,8 @@
  *   `restore()`), so a resumed run continues the very sequence. All such streams lie on one
  *   cycle of 2^32 numbers, at starting points the seeding spreads: a stream of L draws runs into
  *   another's start with odds about L / 2^32 — small for shuffles and weight init, and the reason
- *   long data streams walk sfc32 instead.
+ *   long data streams walk sfc32 instead. The random search samples with the same walk, from its
+ *   seed as the state (`uniformFromState`), so a seed keeps naming the trials it always named.
  */
 
 /** murmur3's finaliser: spreads every input bit over the whole 32-bit word (a bijection). */
@@ -169,18 +170,29 @@ export interface RandomStream {
 
 /** A training stream for (seed, stream, index): mulberry32 from a state the sfc32 seeding draws. */
 export function seededUniform(seed: number, stream: TrainStream, index = 0): RandomStream {
-  let s = sfc32(seed, stream, index)() | 0;
+  return uniformFromState(sfc32(seed, stream, index)());
+}
+
+/**
+ * The mulberry32 walk from a given 32-bit state, not through the keyed seeding: what a restored
+ * stream is, and the random search's sampler, whose seed has always been its state (so a seed
+ * names the same trials it named before, and stored searches resume onto them).
+ */
+export function uniformFromState(state: number): RandomStream {
+  let s = 0;
   const next = (): number => {
     s = (s + 0x6d2b79f5) | 0;
     let t = Math.imul(s ^ (s >>> 15), 1 | s);
     t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
-  return Object.assign(next, {
+  const stream = Object.assign(next, {
     state: () => s >>> 0,
     restore(state: number): void {
       if (!Number.isInteger(state) || state < 0 || state > 0xffffffff) throw new RangeError(`random state ${state} is not an unsigned 32-bit integer`);
       s = state | 0;
     },
   });
+  stream.restore(state >>> 0);
+  return stream;
 }
