@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { rng, STREAM } from '../lib/data/random.ts';
+import { seededRng, STREAM, type DataStream } from '../lib/util/random.ts';
 
 test('normals have mean 0, variance 1 and normal tails', () => {
-  const r = rng(42, STREAM.sample, 1);
+  const r = seededRng(42, STREAM.sample, 1);
   const n = 1_000_000;
   let s1 = 0;
   let s2 = 0;
@@ -24,7 +24,7 @@ test('normals have mean 0, variance 1 and normal tails', () => {
 });
 
 test('uniforms stay inside (0, 1) and fill it evenly', () => {
-  const r = rng(7, STREAM.sample);
+  const r = seededRng(7, STREAM.sample);
   const bins = new Array(10).fill(0);
   for (let i = 0; i < 100_000; i++) {
     const u = r.uniform();
@@ -35,8 +35,8 @@ test('uniforms stay inside (0, 1) and fill it evenly', () => {
 });
 
 test('each (seed, stream, index) is its own reproducible stream', () => {
-  const draw = (seed: number, stream: number, index: number) => {
-    const r = rng(seed, stream, index);
+  const draw = (seed: number, stream: DataStream, index: number) => {
+    const r = seededRng(seed, stream, index);
     return Array.from({ length: 8 }, () => r.normal());
   };
   assert.deepEqual(draw(1, STREAM.ticker, 5), draw(1, STREAM.ticker, 5));

@@ -45,6 +45,7 @@ test('two ranks with batch b train like one process with batch 2b', async () => 
   const config = { hidden: [8, 4], epochs: 6, learningRate: 0.01, seed: 3 };
   const two = await inProcess(2, { data: dir, config: { ...config, batchSize: 120 } });
   const [one] = await inProcess(1, { data: dir, config: { ...config, batchSize: 240 } });
+  assert.equal(two[0].rank.stats, 'manifest', 'a dataset caplab wrote carries its train statistics');
   assert.ok(maxAbsDiff(two[0].params!, one.params!) < 1e-5, `params differ by ${maxAbsDiff(two[0].params!, one.params!)}`);
   const reference = await trainModel(dir, { config: { ...config, batchSize: 240 }, backend: 'wasm' });
   const a = two[0].train!;
@@ -64,8 +65,9 @@ test('two ranks with batch b train like one process with batch 2b', async () => 
 
 test('replicas end bit-identical, each rank holding only its shards, with no tensor leaks', async () => {
   // Shards of 100, 100 and 50 rows: rank 0 holds shards 0 and 2 (150 rows), rank 1 shard 1 (100),
-  // so rank 1 runs out of batches first and pads with zero-weight steps.
-  const dir = await dataset({ rows: { train: 250, validation: 50, test: 50 }, shardRows: 100, features: 5 });
+  // so rank 1 runs out of batches first and pads with zero-weight steps. A manifest without train
+  // statistics (written before manifests carried them) makes the ranks all-reduce them.
+  const dir = await dataset({ rows: { train: 250, validation: 50, test: 50 }, shardRows: 100, features: 5, stats: false });
   const tensors = tf.memory().numTensors;
   const [r0, r1] = await inProcess(2, { data: dir, config: { hidden: [6], epochs: 3, batchSize: 40, dropout: 0.2, learningRate: 0.01 } });
   assert.equal(tf.memory().numTensors, tensors);

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { regressionMetrics, metricsWithBaselines } from '../lib/train/metrics.ts';
-import { fitStandardization, statsAccumulator } from '../lib/train/scaling.ts';
+import { fitStandardization, standardization } from '../lib/train/scaling.ts';
+import { statsAccumulator } from '../lib/data/stats.ts';
 
 const close = (a: number, b: number, eps = 1e-12) => assert.ok(Math.abs(a - b) <= eps, `${a} ≠ ${b}`);
 
@@ -53,9 +54,9 @@ test('merges shard statistics into the same mean and std as one pass', () => {
   const y = Float32Array.from({ length: rows }, (_, i) => Math.cos(i) * 0.01);
   const whole = fitStandardization(x, y, rows, width);
   const acc = statsAccumulator(width);
-  acc.add(x.subarray(0, 17 * width), y.subarray(0, 17), 17);
-  acc.add(x.subarray(17 * width), y.subarray(17), rows - 17);
-  const merged = acc.finish();
+  acc.add(x, y, 0, 17);
+  acc.add(x, y, 17, rows);
+  const merged = standardization(acc.result());
   for (let k = 0; k < width; k++) {
     close(merged.xMean[k], whole.xMean[k], 1e-9);
     close(merged.xStd[k], whole.xStd[k], 1e-9);

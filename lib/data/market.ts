@@ -5,7 +5,7 @@
  * Everything a ticker needs comes from (seed, ticker index): ticker 7 of a 200× dataset is
  * ticker 7 of the 1× dataset, and ticker 150 is new data, never a copy.
  */
-import { rng, STREAM, type Rng } from './random.ts';
+import { seededRng, STREAM, type Rng } from '../util/random.ts';
 import { addWeekdays } from './calendar.ts';
 
 /** Sectors in the synthetic market. */
@@ -57,13 +57,13 @@ function garchPath(r: Rng, out: Float64Array, longVol: number, alpha: number, pe
 /** The shared factors: generated once per dataset from the seed alone. */
 export function marketFactors(seed: number, days: number): MarketFactors {
   const market = new Float64Array(days);
-  garchPath(rng(seed, STREAM.market), market, 0.009, 0.09, 0.98);
+  garchPath(seededRng(seed, STREAM.market), market, 0.009, 0.09, 0.98);
   // An equity premium of about 7% a year, so prices drift up as real indices do.
   for (let t = 0; t < days; t++) market[t] += 0.0003;
   const sectors: Float64Array[] = [];
   for (let k = 0; k < SECTORS; k++) {
     const s = new Float64Array(days);
-    const r = rng(seed, STREAM.sector, k);
+    const r = seededRng(seed, STREAM.sector, k);
     garchPath(r, s, 0.004 + 0.004 * r.uniform(), 0.07, 0.97);
     sectors.push(s);
   }
@@ -88,7 +88,7 @@ export interface TickerProfile {
  * percent or two of the variance) and visible only through past prices and volume.
  */
 export function simulateTicker(seed: number, index: number, factors: MarketFactors, out: OhlcvSeries): TickerProfile {
-  const r = rng(seed, STREAM.ticker, index);
+  const r = seededRng(seed, STREAM.ticker, index);
   const n = out.n;
   const sector = Math.min(SECTORS - 1, Math.floor(r.uniform() * SECTORS));
   const beta = 0.5 + r.uniform();

@@ -9,7 +9,7 @@ import { WARMUP } from './features.ts';
 import { weekdays } from './calendar.ts';
 import { checkInteger } from './options.ts';
 import { withDefaults } from '../util/defaults.ts';
-import { rng, STREAM } from './random.ts';
+import { seededRng, STREAM } from '../util/random.ts';
 
 /** The name of synthetic ticker `id`: SYN00000, SYN00001, … */
 export function syntheticTickerName(id: number): string {
@@ -95,7 +95,7 @@ export async function readDatasetSample(dir: string, options: SampleOptions = {}
   const split = options.split ?? 'train';
   if (!SPLITS.includes(split)) throw new CaplabError('bad-option', `split must be one of ${SPLITS.join(', ')}, got ${JSON.stringify(split)}.`);
   const want = checkInteger('rows', options.rows ?? 500, 1, 1_000_000);
-  const draw = rng(checkInteger('seed', options.seed ?? 0, 0), STREAM.sample);
+  const draw = seededRng(checkInteger('seed', options.seed ?? 0, 0), STREAM.sample);
   const m = await readManifest(dir);
   const F = m.features.length;
   const shards = m.shards.filter((s) => s.split === split && s.rows > 0);

@@ -1,16 +1,16 @@
 /**
  * Writes a dataset folder from any source of ticker series, a group of tickers at a time: each
  * group becomes one shard per split (x, y, meta), so memory holds one or two groups whatever
- * the dataset size. Shared by the synthetic generator and the CSV importer.
+ * the dataset size. Shared by the synthetic generator and the CSV importer; the files, the
+ * statistics and the manifest are shard-writer.ts's.
  */
-import { join } from 'node:path';
-import { allocNpy, writeNpyBuffer, type NpyBuffer } from './npy.ts';
-import { MANIFEST_FILE, SCHEMA_VERSION, SPLITS, isDatasetFolder, type Manifest, type Shard, type Split, type FeatureStats } from './manifest.ts';
+import { allocNpy } from './npy.ts';
+import { SPLITS, type Manifest } from './manifest.ts';
+import { writeShards, type ShardBuffers } from './shard-writer.ts';
 import { FEATURE_COUNT, FEATURE_NAMES, TARGET_NAME, prepareFeatures, writeFeatureRows, featureScratch } from './features.ts';
 import { splitRanges, type DateSplit, type SplitRanges } from './split.ts';
 import type { OhlcvSeries } from './market.ts';
 import type { ProgressHook } from '../progress.ts';
-import { writeDirAtomic, writeFileAtomic } from '../util/atomic.ts';
 import { checkFreeSpace } from '../util/disk.ts';
 import { CaplabError } from '../errors.ts';
 
@@ -47,63 +47,28 @@ export interface WriteDatasetOptions {
   onProgress?: ProgressHook;
 }
 
-interface GroupShard {
-  split: Split;
-  rows: number;
-  x: NpyBuffer<Float32Array>;
-  y: NpyBuffer<Float32Array>;
-  meta: NpyBuffer<Int32Array>;
-}
-
-/** Running sums for train-split statistics, kept in float64 and always added in the same order. */
-function statsAccumulator() {
-  const sum = new Float64Array(FEATURE_COUNT);
-  const sum2 = new Float64Array(FEATURE_COUNT);
-  let ySum = 0;
-  let ySum2 = 0;
-  let rows = 0;
-  return {
-    add(x: Float32Array, y: Float32Array, from: number, to: number): void {
-      for (let r = from; r < to; r++) {
-        const o = r * FEATURE_COUNT;
-        for (let f = 0; f < FEATURE_COUNT; f++) {
-          const v = x[o + f];
-          sum[f] += v;
-          sum2[f] += v * v;
-        }
-        ySum += y[r];
-        ySum2 += y[r] * y[r];
-      }
-      rows += to - from;
-    },
-    result(): FeatureStats {
-      const n = Math.max(rows, 1);
-      const sd = (s: number, s2: number) => Math.sqrt(Math.max(0, s2 / n - (s / n) ** 2));
-      return {
-        rows,
-        mean: Array.from(sum, (s) => s / n),
-        std: Array.from(sum, (s, f) => sd(s, sum2[f])),
-        targetMean: ySum / n,
-        targetStd: sd(ySum, ySum2),
-      };
-    },
-  };
-}
-
 const yieldToIo = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /**
  * Fills one group's shards in memory. It yields to the event loop between tickers so the
  * previous group's file writes, which need this thread between their steps, keep moving.
  */
-async function buildGroup(source: TickerSource, tickers: number[], split: DateSplit, scratch: ReturnType<typeof featureScratch>, stats: ReturnType<typeof statsAccumulator>): Promise<GroupShard[]> {
+async function buildGroup(source: TickerSource, g: number, tickers: number[], split: DateSplit, scratch: ReturnType<typeof featureScratch>): Promise<ShardBuffers[]> {
   const ranges: SplitRanges[] = tickers.map((t) => {
     const { day, n } = source.days(t);
     return splitRanges(day, n, split);
   });
-  const shards: GroupShard[] = SPLITS.map((sp) => {
+  const shards = SPLITS.map((sp) => {
     const rows = ranges.reduce((a, r) => a + r[sp][1] - r[sp][0], 0);
-    return { split: sp, rows, x: allocNpy('<f4', [rows, FEATURE_COUNT]), y: allocNpy('<f4', [rows]), meta: allocNpy('<i4', [rows, 2]) };
+    return {
+      split: sp,
+      name: `${sp}-${String(g).padStart(5, '0')}`,
+      rows,
+      x: allocNpy('<f4', [rows, FEATURE_COUNT]),
+      y: allocNpy('<f4', [rows]),
+      meta: allocNpy('<i4', [rows, 2]),
+      tickers: { first: tickers[0], count: tickers.length },
+    };
   });
   const at = [0, 0, 0];
   for (let i = 0; i < tickers.length; i++) {
@@ -117,7 +82,6 @@ async function buildGroup(source: TickerSource, tickers: number[], split: DateSp
       const sh = shards[k];
       writeFeatureRows(s, from, to, sh.x.data, sh.y.data, at[k], scratch);
       checkFinite(source, ticker, s.day, from, to, sh.x.data, sh.y.data, at[k]);
-      if (sp === 'train') stats.add(sh.x.data, sh.y.data, at[k], at[k] + to - from);
       const meta = sh.meta.data;
       for (let t = from; t < to; t++) {
         const r = at[k] + t - from;
@@ -168,85 +132,20 @@ export async function writeDataset(options: WriteDatasetOptions): Promise<Writte
     for (let t = g * shardTickers; t < Math.min(source.count, (g + 1) * shardTickers); t++) ids.push(t);
     return ids;
   };
-  const manifest = await writeDirAtomic(
-    options.out,
-    async (tmp) => {
-      const stats = statsAccumulator();
-      const scratch = featureScratch();
-      const shards: Shard[] = [];
-      const total = groupCount * SPLITS.length;
-      let done = 0;
-      let rowsDone = 0;
-      let bytesDone = 0;
-      const writeGroup = async (g: number, built: GroupShard[]) => {
-        const written = await Promise.all(built.map(async (sh) => {
-          const base = `${sh.split}-${String(g).padStart(5, '0')}`;
-          const [x, y, meta] = await Promise.all([
-            writeNpyBuffer(join(tmp, `${base}-x.npy`), sh.x),
-            writeNpyBuffer(join(tmp, `${base}-y.npy`), sh.y),
-            writeNpyBuffer(join(tmp, `${base}-meta.npy`), sh.meta),
-          ]);
-          return { sh, base, x, y, meta };
-        }));
-        // Recorded in split order once all are on disk, so the manifest does not depend on timing.
-        for (const { sh, base, x, y, meta } of written) {
-          shards.push({
-            split: sh.split,
-            rows: sh.rows,
-            x: { file: `${base}-x.npy`, ...x },
-            y: { file: `${base}-y.npy`, ...y },
-            meta: { file: `${base}-meta.npy`, ...meta },
-            tickers: { first: g * shardTickers, count: Math.min(source.count, (g + 1) * shardTickers) - g * shardTickers },
-          });
-          done++;
-          rowsDone += sh.rows;
-          bytesDone += x.bytes + y.bytes + meta.bytes;
-          onProgress?.({ kind: 'shard-written', done, total, rows: rowsDone, bytes: bytesDone });
-        }
-      };
-      // Generation runs on this thread while the previous group's writes and hashes run on the
-      // thread pool: at most two groups are in memory.
-      let pending: Promise<void> | null = null;
-      try {
-        for (let g = 0; g < groupCount; g++) {
-          const built = await buildGroup(source, group(g), split, scratch, stats);
-          if (pending) await pending;
-          pending = writeGroup(g, built);
-        }
-        if (pending) await pending;
-      } catch (e) {
-        if (pending) await pending.catch(() => undefined);
-        throw e;
-      }
-      const rows = { train: 0, validation: 0, test: 0, total: 0 };
-      for (const sh of shards) rows[sh.split] += sh.rows;
-      rows.total = rows.train + rows.validation + rows.test;
-      const m: Manifest = {
-        schemaVersion: SCHEMA_VERSION,
-        kind: 'caplab-dataset',
-        source: options.manifest.source,
-        features: [...FEATURE_NAMES],
-        target: TARGET_NAME,
-        rows,
-        split: options.manifest.split,
-        shards,
-        bytes: shards.reduce((a, s) => a + s.x.bytes + s.y.bytes + (s.meta?.bytes ?? 0), 0),
-        createdAt: new Date().toISOString(),
-        generator: options.manifest.generator,
-        ...(options.manifest.tickers ? { tickers: options.manifest.tickers } : {}),
-        ...(options.manifest.dates ? { dates: options.manifest.dates } : {}),
-        stats: stats.result(),
-      };
-      await writeFileAtomic(join(tmp, MANIFEST_FILE), JSON.stringify(m, null, 1) + '\n');
-      return m;
-    },
-    {
-      force: options.force,
-      isOurs: isDatasetFolder,
-      noun: 'dataset folder',
-      what: options.what ?? 'caplab data',
-      onMessage: (text) => onProgress?.({ kind: 'message', text }),
-    },
-  );
+  async function* groups(): AsyncGenerator<ShardBuffers[]> {
+    const scratch = featureScratch();
+    for (let g = 0; g < groupCount; g++) yield buildGroup(source, g, group(g), split, scratch);
+  }
+  const manifest = await writeShards({
+    out: options.out,
+    force: options.force,
+    features: [...FEATURE_NAMES],
+    target: TARGET_NAME,
+    groups: groups(),
+    shardCount: groupCount * SPLITS.length,
+    what: options.what,
+    manifest: options.manifest,
+    onProgress,
+  });
   return { path: options.out, manifest };
 }

@@ -5,7 +5,7 @@
  */
 import type { Manifest } from '../data/manifest.ts';
 import type { StopVote, Verdict } from '../train/loop.ts';
-import type { Standardization } from '../train/scaling.ts';
+import { standardization, type Standardization } from '../train/scaling.ts';
 import type { SplitArrays } from '../train/types.ts';
 import type { Group } from './group.ts';
 
@@ -32,20 +32,11 @@ export async function agreeToStop(group: Group, vote: StopVote): Promise<StopVot
   return { verdict: Math.round(buf[0] * group.worldSize) as Verdict, aborted: buf[1] > 0 };
 }
 
-/** A constant column gets std 1 so it maps to zero, as in lib/train/scaling.ts. */
-const safeStd = (s: number) => (s > 1e-12 ? s : 1);
-
 /** The generator's train statistics from the manifest (population std, like fitStandardization). */
 export function manifestStandardization(manifest: Manifest): Standardization | null {
   const s = manifest.stats;
   if (!s || s.mean.length !== manifest.features.length || s.std.length !== manifest.features.length) return null;
-  return {
-    xMean: Float64Array.from(s.mean),
-    xStd: Float64Array.from(s.std, safeStd),
-    yMean: s.targetMean,
-    yStd: safeStd(s.targetStd),
-    rows: s.rows,
-  };
+  return standardization(s);
 }
 
 /**
@@ -85,11 +76,6 @@ export async function globalStandardization(group: Group, local: SplitArrays, wi
     buf[j] = (n > 0 ? m2[j] / n + offset * offset : 0) * w * k;
   }
   await group.allReduceMean(buf);
-  return {
-    xMean: globalMean.subarray(0, width).slice(),
-    xStd: Float64Array.from(buf.subarray(0, width), (v) => safeStd(Math.sqrt(Math.max(0, v)))),
-    yMean: globalMean[width],
-    yStd: safeStd(Math.sqrt(Math.max(0, buf[width]))),
-    rows: total,
-  };
+  const std = Array.from(buf, (v) => Math.sqrt(Math.max(0, v)));
+  return standardization({ rows: total, mean: Array.from(globalMean.subarray(0, width)), std: std.slice(0, width), targetMean: globalMean[width], targetStd: std[width] });
 }

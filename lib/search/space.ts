@@ -9,6 +9,7 @@ import { CaplabError } from '../errors.ts';
 import { preset as getPreset } from '../presets.ts';
 import { DEFAULT_MODEL_CONFIG, validateModelConfig, type ModelConfig } from '../train/config.ts';
 import { canonicalJson, contentHash } from '../util/canonical.ts';
+import { uniformFromState } from '../util/random.ts';
 import type { Trial } from './types.ts';
 
 /** Values to try (grid or random choice). */
@@ -365,7 +366,7 @@ function* gridPoints(space: SearchSpace): Generator<Record<string, unknown>> {
 }
 
 function randomPoints(space: SearchSpace): Array<Record<string, unknown>> {
-  const next = mulberry32(space.seed ?? 0);
+  const next = uniformFromState(space.seed ?? 0);
   // Sorted keys: the same seed gives the same trials whatever order the file lists them in.
   const keys = Object.keys(space.params).sort();
   const want = space.trials ?? 0;
@@ -396,13 +397,3 @@ function sample(key: string, domain: ParamDomain, next: () => number): unknown {
   return normalizeValue(key, v);
 }
 
-/** A small seeded generator: uniform in [0, 1). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}

@@ -16,4 +16,4 @@ export { regressionMetrics, metricsWithBaselines } from './metrics.ts';
 // Lower-level pieces for data-parallel training (gradients as flat Float32Arrays) and benchmarks.
 export { Mlp, mlpLayout, initialParams, type Batch as TrainBatch } from './mlp.ts';
 export { allocateBatch, fillBatch, fillRows, scalerFrom, type Scaler } from './batches.ts';
-export { fitStandardization, statsAccumulator, type Standardization } from './scaling.ts';
+export { fitStandardization, type Standardization } from './scaling.ts';

@@ -5,7 +5,8 @@
 import type { Manifest, Shard } from '../data/manifest.ts';
 import { allocateSplit, readShardInto } from './dataset.ts';
 import { shuffledOrder } from './rng.ts';
-import { statsAccumulator, type Standardization } from './scaling.ts';
+import { statsAccumulator } from '../data/stats.ts';
+import { standardization, type Standardization } from './scaling.ts';
 import type { SplitArrays } from './types.ts';
 
 export interface ShardStream {
@@ -26,9 +27,9 @@ export async function scanTrainStats(dir: string, manifest: Manifest, stream: Sh
   const acc = statsAccumulator(manifest.features.length);
   for (const shard of stream.shards) {
     await readShardInto(dir, manifest, shard, stream.buffer, 0);
-    acc.add(stream.buffer.x, stream.buffer.y, shard.rows);
+    acc.add(stream.buffer.x, stream.buffer.y, 0, shard.rows);
   }
-  return acc.finish();
+  return standardization(acc.result());
 }
 
 /**

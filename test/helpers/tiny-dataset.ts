@@ -1,13 +1,16 @@
 /**
- * Tiny datasets in the real on-disk format (manifest.json + .npy shards), written directly
- * with writeNpy so tests of training, probing and search need not run the market generator.
- * The target is a seeded linear signal in the features plus noise, so a model can learn it.
+ * Tiny datasets written by the dataset writing layer real datasets go through (shards, hashes,
+ * train statistics, manifest), so tests of training, probing and search need not run the market
+ * generator yet read what real datasets hold. The target is a seeded linear signal in the
+ * features plus noise, so a model can learn it.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeNpy } from '../../lib/data/npy.ts';
-import { MANIFEST_FILE, SCHEMA_VERSION, SPLITS, type Manifest, type Shard, type Split } from '../../lib/data/manifest.ts';
+import { allocNpy } from '../../lib/data/npy.ts';
+import { MANIFEST_FILE, SPLITS, type Manifest, type Split } from '../../lib/data/manifest.ts';
+import { writeShards, type ShardBuffers } from '../../lib/data/shard-writer.ts';
+import { seededRng, STREAM } from '../../lib/util/random.ts';
 
 export interface TinyDatasetOptions {
   /** Rows per split. Default { train: 240, validation: 60, test: 60 }. */
@@ -22,21 +25,14 @@ export interface TinyDatasetOptions {
   noise?: number;
   /** Target scale, like daily returns. Default 0.01. */
   yScale?: number;
+  /**
+   * Keep the train statistics in the manifest, as every dataset caplab writes does. Default true;
+   * false gives a manifest like those written before it carried them.
+   */
+  stats?: boolean;
 }
 
-function lcg(seed: number): () => number {
-  let s = (seed * 2654435761) >>> 0 || 1;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 4294967296;
-  };
-}
-
-function gaussian(u: () => number): number {
-  return Math.sqrt(-2 * Math.log(1 - u())) * Math.cos(2 * Math.PI * u());
-}
-
-/** Writes a tiny dataset into `dir` (which must exist) and returns its manifest. */
+/** Writes a tiny dataset at `dir` (absent or empty) and returns its manifest. */
 export async function writeTinyDataset(dir: string, options: TinyDatasetOptions = {}): Promise<Manifest> {
   const rows = { train: 240, validation: 60, test: 60, ...options.rows };
   const width = options.features ?? 4;
@@ -44,53 +40,48 @@ export async function writeTinyDataset(dir: string, options: TinyDatasetOptions 
   const seed = options.seed ?? 7;
   const noise = options.noise ?? 0.5;
   const yScale = options.yScale ?? 0.01;
-  const u = lcg(seed);
-  const weights = Array.from({ length: width }, () => gaussian(u));
-  const features = Array.from({ length: width }, (_, k) => `f${k}`);
-  const shards: Shard[] = [];
-  let bytes = 0;
+  const r = seededRng(seed, STREAM.ticker, 0);
+  const weights = Array.from({ length: width }, () => r.normal());
+  const shards: ShardBuffers[] = [];
   for (const split of SPLITS) {
     for (let start = 0, index = 0; start < rows[split]; start += shardRows, index++) {
       const n = Math.min(shardRows, rows[split] - start);
-      const x = new Float32Array(n * width);
-      const y = new Float32Array(n);
+      const x = allocNpy('<f4', [n, width]);
+      const y = allocNpy('<f4', [n]);
       for (let i = 0; i < n; i++) {
         let s = 0;
         for (let k = 0; k < width; k++) {
           // Features on different scales and offsets, so standardization matters.
-          const v = gaussian(u) * (k + 1) + k;
-          x[i * width + k] = v;
+          const v = r.normal() * (k + 1) + k;
+          x.data[i * width + k] = v;
           s += weights[k] * (v - k) / (k + 1);
         }
-        y[i] = (s / Math.sqrt(width) + noise * gaussian(u)) * yScale;
+        y.data[i] = (s / Math.sqrt(width) + noise * r.normal()) * yScale;
       }
-      const base = `${split}-${String(index).padStart(4, '0')}`;
-      const fx = await writeNpy(join(dir, `${base}-x.npy`), x, [n, width]);
-      const fy = await writeNpy(join(dir, `${base}-y.npy`), y, [n]);
-      bytes += fx.bytes + fy.bytes;
-      shards.push({
-        split,
-        rows: n,
-        x: { file: `${base}-x.npy`, sha256: fx.sha256, bytes: fx.bytes },
-        y: { file: `${base}-y.npy`, sha256: fy.sha256, bytes: fy.bytes },
-      });
+      shards.push({ split, name: `${split}-${String(index).padStart(4, '0')}`, rows: n, x, y });
     }
   }
-  const manifest: Manifest = {
-    schemaVersion: SCHEMA_VERSION,
-    kind: 'caplab-dataset',
-    source: { type: 'synthetic', seed, scale: 1, tickers: 1, days: rows.train + rows.validation + rows.test },
-    features,
+  async function* groups() {
+    yield shards;
+  }
+  const manifest = await writeShards({
+    out: dir,
+    force: true,
+    features: Array.from({ length: width }, (_, k) => `f${k}`),
     target: 'next_return',
-    rows: { ...rows, total: rows.train + rows.validation + rows.test },
-    split: { firstDate: '2020-01-01', validationStart: '2021-01-01', testStart: '2021-07-01', lastDate: '2021-12-31' },
-    shards,
-    bytes,
-    createdAt: '2026-01-01T00:00:00.000Z',
-    generator: { name: 'test/helpers/tiny-dataset', version: '1' },
-  };
-  await writeFile(join(dir, MANIFEST_FILE), JSON.stringify(manifest, null, 2));
-  return manifest;
+    groups: groups(),
+    shardCount: shards.length,
+    what: 'test/helpers/tiny-dataset',
+    manifest: {
+      source: { type: 'synthetic', seed, scale: 1, tickers: 1, days: rows.train + rows.validation + rows.test },
+      split: { firstDate: '2020-01-01', validationStart: '2021-01-01', testStart: '2021-07-01', lastDate: '2021-12-31' },
+      generator: { name: 'test/helpers/tiny-dataset', version: '2' },
+    },
+  });
+  if (options.stats !== false) return manifest;
+  const { stats: _, ...withoutStats } = JSON.parse(await readFile(join(dir, MANIFEST_FILE), 'utf8')) as Manifest;
+  await writeFile(join(dir, MANIFEST_FILE), JSON.stringify(withoutStats, null, 1) + '\n');
+  return withoutStats;
 }
 
 /** A temp folder holding a tiny dataset; call `cleanup()` when done. */

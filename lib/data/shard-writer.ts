@@ -1,0 +1,120 @@
+/**
+ * The dataset format's writing layer, for any source of rows: shards arrive in groups, each
+ * group's files are written and hashed while the caller builds the next one, the train split's
+ * statistics are accumulated on the way, and the manifest is written last — all in a temp folder
+ * renamed into place when complete. The ticker writer (writer.ts) and test fixtures both use it.
+ */
+import { join } from 'node:path';
+import { writeNpyBuffer, type NpyBuffer } from './npy.ts';
+import { MANIFEST_FILE, SCHEMA_VERSION, isDatasetFolder, type Manifest, type Shard, type Split } from './manifest.ts';
+import { statsAccumulator } from './stats.ts';
+import type { ProgressHook } from '../progress.ts';
+import { writeDirAtomic, writeFileAtomic } from '../util/atomic.ts';
+
+/** One shard's rows in memory, with the npy headers in front of them. */
+export interface ShardBuffers {
+  split: Split;
+  /** File name stem: the files are `<name>-x.npy`, `<name>-y.npy` and `<name>-meta.npy`. */
+  name: string;
+  rows: number;
+  /** Row-major features, rows × features. */
+  x: NpyBuffer<Float32Array>;
+  y: NpyBuffer<Float32Array>;
+  /** Ticker id and day index of each row, when the rows have them. */
+  meta?: NpyBuffer<Int32Array>;
+  tickers?: Shard['tickers'];
+}
+
+export interface WriteShardsOptions {
+  out: string;
+  force: boolean;
+  /** Feature names, in column order. */
+  features: string[];
+  target: string;
+  /** Groups of shards in order; the next is built while the previous one is written, so at most two are in memory. */
+  groups: AsyncIterable<ShardBuffers[]>;
+  /** Shards the groups will hold in all, for progress. */
+  shardCount: number;
+  /** What is writing, recorded in the output's lock. Default 'caplab data'. */
+  what?: string;
+  /** Everything in the manifest the shards do not give. */
+  manifest: Pick<Manifest, 'source' | 'split' | 'generator' | 'tickers' | 'dates'>;
+  onProgress?: ProgressHook;
+}
+
+/** Writes the groups' shards and the manifest into `out` (atomically) and returns the manifest. */
+export async function writeShards(options: WriteShardsOptions): Promise<Manifest> {
+  const { onProgress, features } = options;
+  return writeDirAtomic(
+    options.out,
+    async (tmp) => {
+      const stats = statsAccumulator(features.length);
+      const shards: Shard[] = [];
+      let rowsDone = 0;
+      let bytesDone = 0;
+      const writeGroup = async (group: ShardBuffers[]) => {
+        const written = await Promise.all(group.map(async (sh) => {
+          const file = (part: string) => `${sh.name}-${part}.npy`;
+          const [x, y, meta] = await Promise.all([
+            writeNpyBuffer(join(tmp, file('x')), sh.x),
+            writeNpyBuffer(join(tmp, file('y')), sh.y),
+            sh.meta ? writeNpyBuffer(join(tmp, file('meta')), sh.meta) : undefined,
+          ]);
+          const shard: Shard = { split: sh.split, rows: sh.rows, x: { file: file('x'), ...x }, y: { file: file('y'), ...y } };
+          if (meta) shard.meta = { file: file('meta'), ...meta };
+          if (sh.tickers) shard.tickers = sh.tickers;
+          return shard;
+        }));
+        // Recorded in the group's order once all are on disk, so the manifest does not depend on timing.
+        for (const shard of written) {
+          shards.push(shard);
+          rowsDone += shard.rows;
+          bytesDone += shard.x.bytes + shard.y.bytes + (shard.meta?.bytes ?? 0);
+          onProgress?.({ kind: 'shard-written', done: shards.length, total: options.shardCount, rows: rowsDone, bytes: bytesDone });
+        }
+      };
+      // The caller builds the next group on this thread while this group's writes and hashes run
+      // on the thread pool.
+      let pending: Promise<void> | null = null;
+      try {
+        for await (const group of options.groups) {
+          for (const sh of group) if (sh.split === 'train') stats.add(sh.x.data, sh.y.data, 0, sh.rows);
+          if (pending) await pending;
+          pending = writeGroup(group);
+        }
+        if (pending) await pending;
+      } catch (e) {
+        if (pending) await pending.catch(() => undefined);
+        throw e;
+      }
+      const rows = { train: 0, validation: 0, test: 0, total: 0 };
+      for (const sh of shards) rows[sh.split] += sh.rows;
+      rows.total = rows.train + rows.validation + rows.test;
+      const m: Manifest = {
+        schemaVersion: SCHEMA_VERSION,
+        kind: 'caplab-dataset',
+        source: options.manifest.source,
+        features: [...features],
+        target: options.target,
+        rows,
+        split: options.manifest.split,
+        shards,
+        bytes: bytesDone,
+        createdAt: new Date().toISOString(),
+        generator: options.manifest.generator,
+        ...(options.manifest.tickers ? { tickers: options.manifest.tickers } : {}),
+        ...(options.manifest.dates ? { dates: options.manifest.dates } : {}),
+        stats: stats.result(),
+      };
+      await writeFileAtomic(join(tmp, MANIFEST_FILE), JSON.stringify(m, null, 1) + '\n');
+      return m;
+    },
+    {
+      force: options.force,
+      isOurs: isDatasetFolder,
+      noun: 'dataset folder',
+      what: options.what ?? 'caplab data',
+      onMessage: (text) => onProgress?.({ kind: 'message', text }),
+    },
+  );
+}
