@@ -46,7 +46,10 @@ export interface StoredTrainResult {
   way: TrainWay;
   /** The dataset: its checksum (contents, not path), training rows and where it came from. */
   data: { dir: string; checksum: string; trainRows: number; source: Manifest['source'] };
+  /** The model config; for a data-parallel run its batchSize is the combined batch (ranks × rankBatchSize). */
   config: ModelConfig;
+  /** Data-parallel runs: each rank's own batch. */
+  rankBatchSize?: number;
   backend: string;
   /** Training rows per pass. */
   rows: number;
@@ -111,7 +114,10 @@ export function trainResultRecord(result: TrainResult, o: TrainResultRecordOptio
 
 /** A stored-result record of a finished data-parallel run on a cluster (`way: 'data-parallel'`, one entry per rank). */
 export function clusterTrainRecord(r: ClusterTrainResult, o: { dataDir: string; manifest: Manifest }): StoredTrainResult {
-  return trainResultRecord(r.train, {
+  // K ranks at batch b train the model one process trains at K·b: that is the config the run is
+  // compared by, and the per-rank batch is kept beside it.
+  const rankBatchSize = r.train.config.batchSize;
+  const record = trainResultRecord(r.train, {
     way: 'data-parallel',
     dataDir: o.dataDir,
     manifest: o.manifest,
@@ -130,6 +136,7 @@ export function clusterTrainRecord(r: ClusterTrainResult, o: { dataDir: string; 
     podSeconds: r.ranks.reduce((a, k) => a + k.seconds, 0),
     provenance: r.provenance,
   });
+  return { ...record, config: { ...record.config, batchSize: rankBatchSize * r.ranks.length }, rankBatchSize };
 }
 
 /** Writes the record atomically (a reader sees the old file or the new one). */
