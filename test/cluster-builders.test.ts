@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildDataJob, kubernetesManifests, kubernetesManifestsYaml, EXIT_BAD_CONFIG, isCaplabError, type Spec } from '../lib/index.ts';
+import { buildDataJob, kubernetesManifests, EXIT_BAD_CONFIG, isCaplabError, type Spec } from '../lib/index.ts';
+import { kubernetesManifestsYaml } from '../lib/cluster/manifests.ts';
 import { buildSearchJob, buildWorkerPodTemplate, buildIndexedJob, buildSpecsConfigMap, searchJobName, parseKubeCpu as parseCpu, parseKubeMemory as parseMemory, kubeCpu as cpu, kubeMemory as memory, kubeDuration as duration, cpuQuantity, memoryQuantity, parseKubeQuantity as parseQuantity, CAPLAB_ANNOTATIONS as ANNOTATION, CAPLAB_LABELS as LABEL } from '../lib/cluster/index.ts';
 
 const specs = (n: number, extra: object = {}): Spec[] =>

@@ -6,7 +6,8 @@
 import { test, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { startFakeCluster, type FakeCluster, type FakeClusterOptions, type FakeObject } from './k8s-fake/index.ts';
-import { createKubernetesExecutor, type KubernetesExecutorOptions, type Spec, type SpecResult } from '../lib/index.ts';
+import { createKubernetesExecutor, type Spec, type SpecResult } from '../lib/index.ts';
+import type { KubernetesExecutorOptions } from '../lib/exec/kubernetes.ts';
 import { formatResultLine } from '../lib/exec/index.ts';
 
 let cluster: FakeCluster | undefined;

@@ -12,7 +12,8 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { startLocalCluster, localClusterUnavailable, clientsFor, type LocalCluster, type LocalClusterOptions } from './helpers/local-cluster.ts';
 import { startFaultProxy, type WatchFault } from './helpers/fault-proxy.ts';
-import { createKubernetesExecutor, isCaplabError, type KubernetesExecutorOptions, type Spec, type SpecResult } from '../lib/index.ts';
+import { createKubernetesExecutor, isCaplabError, type Spec, type SpecResult } from '../lib/index.ts';
+import type { KubernetesExecutorOptions } from '../lib/exec/kubernetes.ts';
 
 const skip = localClusterUnavailable() ?? false;
 let cluster: LocalCluster | undefined;
