@@ -1,6 +1,6 @@
 /**
  * The kubernetes executor on the local control plane (k8s/local): faults the real system makes —
- * the kernel's OOM kill, a node without the image, the scheduler finding no room, RBAC refusing a
+ * the kernel's OOM kill (of the worker, or of its child while the worker exits 0), a node without the image, the scheduler finding no room, RBAC refusing a
  * verb, the API server's 409 on a resubmit, admission refusing pods without their
  * ServiceAccount, podFailurePolicy on caplab's bad-config exit — and what caplab makes of them;
  * dropped and expired watches come from a small fault-injecting proxy in front of the API server;
@@ -62,6 +62,23 @@ test("a pod over its memory limit is OOM-killed by the kernel and its spec fails
   assert.deepEqual([rs.t1.status, rs.t1.failure], ['failed', 'oom'], rs.t1.reason);
   assert.match(rs.t1.reason!, /OOMKilled: pod memory limit 128Mi/);
 });
+
+test("a pod whose child is OOM-killed while the worker exits 0 is OOMKilled with exit 0 (phase Succeeded), and its spec still fails as 'oom'", { skip }, async () => {
+  const c = await start();
+  const rs = byId(await executor(c, { memory: '192Mi' }).run([
+    { id: 't0', kind: 'noop', payload: {} },
+    { id: 't1', kind: 'noop', payload: { childAllocateMiB: 400 } },
+  ]));
+  assert.equal(rs.t0.status, 'ok');
+  assert.deepEqual([rs.t1.status, rs.t1.failure], ['failed', 'oom'], rs.t1.reason);
+  assert.match(rs.t1.reason!, /OOMKilled: pod memory limit 192Mi/);
+  // What the node reported: the kernel's OOM kill in the cgroup, the worker's own exit 0.
+  const pod = c.state.pods.find((p) => p.metadata.annotations?.['batch.kubernetes.io/job-completion-index'] === '1');
+  assert.equal(pod?.status?.phase, 'Succeeded');
+  assert.deepEqual(pick(pod?.status?.containerStatuses?.[0]?.state?.terminated), { reason: 'OOMKilled', exitCode: 0 });
+});
+
+const pick = (t: any) => t && { reason: t.reason, exitCode: t.exitCode };
 
 test("ImagePullBackOff fails the specs fast with the kubelet's message and deletes the Job", { skip }, async () => {
   const c = await start();

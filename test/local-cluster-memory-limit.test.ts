@@ -34,6 +34,16 @@ test('a container under its memory limit exits normally and is not reported as O
   assert.deepEqual({ code: exit.exitCode, oom: exit.oomKilled, out: exit.out.trim() }, { code: 0, oom: false, out: String(8 << 20) });
 });
 
+test('a child OOM-killed in the cgroup while the main process exits 0 is reported OOM-killed with exit 0, as a runtime does', { skip: support.kind === 'none' }, async () => {
+  if (support.kind === 'none') return;
+  const cg = new MemoryCgroup(support, `caplab-test-child-${process.pid}`, LIMIT);
+  // The parent outlives its hog child, prints how the child ended and exits 0 itself.
+  const parent = `const r = require('node:child_process').spawnSync(process.execPath, ['-e', ${JSON.stringify(HOG[1])}]); console.log(r.signal); process.exit(0);`;
+  const exit = await run(['-e', parent], { cgroup: cg });
+  await cg.remove();
+  assert.deepEqual({ code: exit.exitCode, oom: exit.oomKilled, childSignal: exit.out.trim() }, { code: 0, oom: true, childSignal: 'SIGKILL' });
+});
+
 test('without a cgroup, watching RSS stops a container over its limit and reports it as OOM-killed', async () => {
   const exit = await run(HOG, { rssLimit: LIMIT });
   assert.equal(exit.exitCode, 137);

@@ -2,6 +2,7 @@
  * Spec kind 'noop': does (almost) nothing, on purpose. It measures an executor's own overhead per
  * spec and plays the misbehaving trial in failure tests (throw, crash, run out of memory).
  */
+import { spawn } from 'node:child_process';
 import { CaplabError } from '../errors.ts';
 import type { Spec, WorkerContext } from '../spec/types.ts';
 
@@ -14,6 +15,12 @@ export interface NoopPayload {
   crash?: boolean | 'exit' | 'kill' | 'abort';
   /** Allocates this many MiB on the JS heap and holds it (with a small --max-old-space-size: a V8 OOM). */
   allocateMiB?: number;
+  /**
+   * Starts a child process that allocates this many MiB of touched memory and waits for it, however
+   * it ends, then succeeds: a helper process (a data loader, a converter) that the kernel OOM-kills
+   * inside the container's memory limit while the trial itself exits 0.
+   */
+  childAllocateMiB?: number;
   /** Reports these values as `{epoch, valLoss}` one by one (a fake loss curve), `stepMs` apart. */
   curve?: number[];
   stepMs?: number;
@@ -24,6 +31,8 @@ export interface NoopResult {
   sleptMs: number;
   allocatedMiB: number;
   epochs: number;
+  /** How the child of `childAllocateMiB` ended (its exit code, or the signal that ended it). */
+  child?: { code: number | null; signal: string | null };
 }
 
 export async function runSpec(spec: Spec, ctx: WorkerContext): Promise<NoopResult> {
@@ -37,6 +46,7 @@ export async function runSpec(spec: Spec, ctx: WorkerContext): Promise<NoopResul
     // 1 MiB of doubles in a packed JS array lives on the V8 heap, which --max-old-space-size caps.
     held.push(new Array(131072).fill(i + 0.5));
   }
+  const child = p.childAllocateMiB ? await allocateInChild(p.childAllocateMiB) : undefined;
   let epochs = 0;
   for (const valLoss of p.curve ?? []) {
     if (ctx.signal.aborted) break;
@@ -45,7 +55,16 @@ export async function runSpec(spec: Spec, ctx: WorkerContext): Promise<NoopResul
     if (p.stepMs) await sleep(p.stepMs, ctx.signal);
   }
   if (p.sleepMs) await sleep(p.sleepMs, ctx.signal);
-  return { pid: process.pid, sleptMs: Date.now() - start, allocatedMiB: held.length, epochs };
+  return { pid: process.pid, sleptMs: Date.now() - start, allocatedMiB: held.length, epochs, ...(child ? { child } : {}) };
+}
+
+function allocateInChild(mib: number): Promise<NonNullable<NoopResult['child']>> {
+  const code = `const held = []; for (let i = 0; i < ${Math.floor(mib)}; i++) held.push(Buffer.alloc(1 << 20).fill(1));`;
+  return new Promise((resolve) => {
+    spawn(process.execPath, ['-e', code], { stdio: 'ignore' })
+      .on('error', () => resolve({ code: null, signal: null }))
+      .on('exit', (code, signal) => resolve({ code, signal }));
+  });
 }
 
 function crash(how: NonNullable<NoopPayload['crash']>): never {

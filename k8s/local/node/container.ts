@@ -81,6 +81,8 @@ export function startContainer(o: ContainerProcessOptions): ContainerProcess {
       done = true;
       if (watch) clearInterval(watch);
       const signo = signal ? (constants.signals as Record<string, number>)[signal] ?? 9 : 0;
+      // Any OOM kill in the cgroup counts, as for a real runtime: a child killed while the main
+      // process exits 0 still makes the container OOMKilled, with the main process's exit code.
       const oomKilled = rssKilled || (o.cgroup ? o.cgroup.oomKills() > oomBefore : false);
       // What is left of the container (children of the main process) ends with it.
       signalGroup(child.pid, 'SIGKILL');
