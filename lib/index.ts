@@ -87,7 +87,7 @@ export { compareStored, type Comparison } from './report/compare.ts';
 export { comparisonTables, comparisonMarkdown, comparisonText } from './report/compare-format.ts';
 export { parallelComparisonFigure, scaleComparisonFigure, computeUsedFigure } from './report/compare-figures.ts';
 export { readStoredResult, storedResultPaths } from './report/compare-read.ts';
-export { placeKindLabel, placeOf } from './report/compare-place.ts';
+export { placeKindLabel, placeOf, contextPlaceLabel } from './report/compare-place.ts';
 export { EXAMPLE_PRICES } from './report/compare-cost.ts';
 export { trainResultRecord, saveTrainResult, clusterTrainRecord, readTrainResult, type StoredTrainResult } from './report/stored-train.ts';
 export { rankMemoryFigure, lossCurvesFigure, trainWaysTable } from './report/scale-figures.ts';

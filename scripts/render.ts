@@ -33,7 +33,6 @@ function currentContext(env: NodeJS.ProcessEnv): string | null {
 function clusterLine(context: string | null): string {
   if (!context) return 'none (no kubeconfig): the cloud notebooks show what they would apply, and measure nothing on a cluster';
   if (context.startsWith('caplab-local')) return `kubeconfig context ${context}: a real Kubernetes control plane with process nodes on this machine, not cloud hardware`;
-  if (context === 'caplab-fake') return `kubeconfig context ${context}: the test suite's Kubernetes API double on this machine, not a cluster`;
   return `kubeconfig context ${context} (the cloud notebooks ran there if it answered; see their first cell)`;
 }
 

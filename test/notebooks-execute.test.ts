@@ -15,7 +15,7 @@ import { checkDeck, checkPage, figuresInNotebook, launchBrowser } from '../scrip
 import { localClusterUnavailable, startLocalCluster } from './helpers/local-cluster.ts';
 import { buildDataClaim } from '../lib/cluster/objects/pvc.ts';
 
-const CLUSTER_NOTEBOOKS = /^0[456]-/;
+const CLUSTER_NOTEBOOKS = /^0[45]-/;
 
 test('every notebook executes on the tiny preset, renders a self-contained page and deck, and both work in a browser', { timeout: 1_800_000 }, async (t) => {
   if (!existsSync(join(ROOT, 'dist', 'lib', 'index.js'))) await buildDist();
@@ -49,11 +49,13 @@ test('every notebook executes on the tiny preset, renders a self-contained page 
         extra.CAPLAB_NAMESPACE = cluster.namespace;
         close = () => cluster.close();
       } else if (CLUSTER_NOTEBOOKS.test(name)) {
-        // The cloud notebooks talk to the Kubernetes API double, as they would to a cluster.
-        const fake = await import('./k8s-fake/index.ts');
-        const cluster = await fake.startFakeCluster();
-        extra.KUBECONFIG = cluster.kubeconfigPath;
-        close = () => cluster.close();
+        // The cloud notebooks talk to the real local control plane (a namespace of their own), as
+        // they would to a cluster; without its binaries they show what they would apply.
+        if (!localClusterUnavailable()) {
+          const cluster = await startLocalCluster();
+          extra.KUBECONFIG = cluster.kubeconfigPath;
+          close = () => cluster.close();
+        }
       }
       try {
         const run = await runNotebook(nb, { outDir: out, preset: 'tiny', env: extra, cellTimeout: 600 });
@@ -64,6 +66,12 @@ test('every notebook executes on the tiny preset, renders a self-contained page 
         assert.deepEqual(externalLoads(await readFile(run.slides!, 'utf8')), [], `${name} deck has outside loads`);
         assert.match(html, /id="caplab-run-info">Ran .* · preset <b>tiny<\/b> · machine /);
         assert.doesNotMatch(html, /<strong>Refused to compare:<\/strong>/, `${name}: the comparison refused its inputs`);
+        if (CLUSTER_NOTEBOOKS.test(name) && extra.KUBECONFIG) {
+          // Pods that were processes here are labelled so, never as a cluster.
+          assert.match(html, /a real Kubernetes control plane with \d+ process nodes? on this machine/, `${name}: the place is labelled`);
+          assert.doesNotMatch(html, /cluster caplab-local/, `${name}: the local control plane passed for a cluster`);
+          if (name.startsWith('05-')) assert.match(html, /(\d+) ok, 0 failed(<\/strong>|\*\*) of \1 trials on a real Kubernetes control plane/, `${name}: every trial ran as a pod`);
+        }
 
         const figures = figuresInNotebook(run.executed);
         const stem = basename(nb, '.ipynb');

@@ -6,6 +6,7 @@
 import type { ClusterCheckReport, NodeCapacity } from '../cluster/check.ts';
 import type { TrialRecord } from '../search/types.ts';
 import { figure, type Figure } from './figure.ts';
+import { contextPlaceLabel, placeKindOfContext } from './compare-place.ts';
 
 const GiB = 1024 ** 3;
 
@@ -160,5 +161,7 @@ export function clusterSummaryMarkdown(report: ClusterCheckReport): string {
   const mem = report.nodes.reduce((s, n) => s + n.memoryBytes, 0) / GiB;
   const nodes = report.nodesVisible ? `${report.nodes.length} node${report.nodes.length === 1 ? '' : 's'} (${round(cpu)} cores, ${round(mem)} GiB allocatable)` : 'nodes not visible to you';
   const state = report.ok ? 'ready for caplab' : `${report.gaps.length} thing${report.gaps.length === 1 ? '' : 's'} to fix (below)`;
-  return `**Cluster:** context \`${report.context}\` at ${report.server}, Kubernetes ${report.serverVersion ?? '?'}, namespace \`${report.namespace}\`, ${nodes}: ${state}.`;
+  // The local control plane's nodes are processes here: say so before anything reads like a cluster.
+  const place = report.context && placeKindOfContext(report.context) === 'local-control-plane' ? `${contextPlaceLabel(report.context, report.nodes.length)} (not cloud hardware), ` : '';
+  return `**Cluster:** ${place}context \`${report.context}\` at ${report.server}, Kubernetes ${report.serverVersion ?? '?'}, namespace \`${report.namespace}\`, ${nodes}: ${state}.`;
 }

@@ -1,6 +1,6 @@
 /**
  * Figures of notebook 07. Bars are coloured by where they were measured (this machine, the local
- * control plane, the API double, a cluster); projections are their own trace, in their own colour
+ * control plane, a cluster); projections are their own trace, in their own colour
  * with a hatched fill and a dashed outline, and named "projection (not measured)".
  */
 import type { Comparison } from './compare.ts';
@@ -11,7 +11,6 @@ import { figure, type Figure } from './figure.ts';
 export const PLACE_COLORS: Record<PlaceKind, string> = {
   local: '#1f77b4',
   'local-control-plane': '#17becf',
-  'api-double': '#7f7f7f',
   cluster: '#2ca02c',
 };
 export const PROJECTION_STYLE = { color: 'rgba(255,127,14,0.25)', line: { color: '#ff7f0e', width: 2, dash: 'dash' }, pattern: { shape: '/', fgcolor: '#ff7f0e' } };

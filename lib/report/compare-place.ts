@@ -1,6 +1,6 @@
 /**
  * Where a stored run was measured, in words, from its stored provenance only: this machine, a
- * Kubernetes control plane running on this machine, the test suite's API double, or a cluster.
+ * Kubernetes control plane running on this machine, or a cluster.
  * The label comes from what the run recorded, never from the machine reading it, so a result
  * copied elsewhere keeps saying where it came from.
  */
@@ -8,11 +8,8 @@ import type { Provenance } from '../provenance.ts';
 
 /** Kubeconfig contexts of the real control plane `npm run cluster:local` starts on this machine. */
 export const LOCAL_CONTROL_PLANE_PREFIX = 'caplab-local';
-/** The context of test/k8s-fake, the suite's Kubernetes API double. */
-export const API_DOUBLE_CONTEXT = 'caplab-fake';
-
-/** local: a process or pool here; local-control-plane and api-double: pods that were processes here; cluster: pods on a cluster's nodes. */
-export type PlaceKind = 'local' | 'local-control-plane' | 'api-double' | 'cluster';
+/** local: a process or pool here; local-control-plane: pods that were processes here; cluster: pods on a cluster's nodes. */
+export type PlaceKind = 'local' | 'local-control-plane' | 'cluster';
 
 export interface RunPlace {
   kind: PlaceKind;
@@ -47,8 +44,16 @@ function plural(n: number, word: string): string {
 /** The kind of place a kube context names. */
 export function placeKindOfContext(context: string): PlaceKind {
   if (context.startsWith(LOCAL_CONTROL_PLANE_PREFIX)) return 'local-control-plane';
-  if (context === API_DOUBLE_CONTEXT) return 'api-double';
   return 'cluster';
+}
+
+/**
+ * Where pods of a kube context run, in words: "a real Kubernetes control plane with 3 process
+ * nodes on this machine" for the local control plane (never called a cluster: its times are this
+ * machine's), else "cluster <context>". `nodes`: the nodes the run used, or the cluster has.
+ */
+export function contextPlaceLabel(context: string, nodes: number): string {
+  return placeKindOfContext(context) === 'local-control-plane' ? `a real Kubernetes control plane with ${plural(nodes, 'process node')} on this machine` : `cluster ${context}`;
 }
 
 /**
@@ -75,10 +80,8 @@ export function placeOf(provenances: Provenance[]): RunPlace {
   const version = c.serverVersion ? `Kubernetes ${c.serverVersion}, ` : '';
   const label =
     kind === 'local-control-plane'
-      ? `a real Kubernetes control plane with ${plural(nodes, 'process node')} on this machine (context ${c.context}${pods})`
-      : kind === 'api-double'
-        ? `the test suite's Kubernetes API double on this machine (context ${c.context}): not a cluster`
-        : `cluster ${c.context} (${version}${plural(nodes, 'node')}${pods})`;
+      ? `${contextPlaceLabel(c.context, nodes)} (context ${c.context}${pods})`
+      : `${contextPlaceLabel(c.context, nodes)} (${version}${plural(nodes, 'node')}${pods})`;
   return {
     ...base,
     kind,
@@ -93,5 +96,5 @@ export function placeOf(provenances: Provenance[]): RunPlace {
 
 /** Short column header text for a place kind: never "cluster" for something that ran here. */
 export function placeKindLabel(kind: PlaceKind): string {
-  return { local: 'this machine', 'local-control-plane': 'local control plane', 'api-double': 'API double (test)', cluster: 'cluster' }[kind];
+  return { local: 'this machine', 'local-control-plane': 'local control plane', cluster: 'cluster' }[kind];
 }
