@@ -5,19 +5,27 @@ import { basename, join } from 'node:path';
 import { ROOT, setup } from './jupyter.ts';
 import { buildDist, listNotebooks, runNotebook } from './notebooks.ts';
 import { indexHtml, runInfo, type IndexEntry } from './render.ts';
+import { demoCluster, type DemoCluster } from './demo-cluster.ts';
 
 const preset = process.env.CAPLAB_PRESET ?? 'quick';
 const outDir = join(ROOT, 'build', 'notebooks');
 setup({ quiet: true });
 console.log(`caplab demo: preset "${preset}" (set CAPLAB_PRESET=tiny|quick|full), output in ${outDir}`);
 await buildDist();
+let cluster: DemoCluster;
+try {
+  cluster = await demoCluster();
+} catch (e) {
+  cluster = { env: {}, line: `no cluster: the local control plane did not start (${(e as Error).message.split('\n')[0]}); see npm run cluster:local -- status`, stop: async () => {} };
+}
+console.log(cluster.line);
 const notebooks = listNotebooks();
 const entries: IndexEntry[] = [];
 let failed = 0;
 for (const [i, nb] of notebooks.entries()) {
   const name = basename(nb, '.ipynb');
   process.stdout.write(`[${i + 1}/${notebooks.length}] ${name} … `);
-  const r = await runNotebook(nb, { outDir, preset });
+  const r = await runNotebook(nb, { outDir, preset, env: cluster.env });
   entries.push({
     name,
     title: r.title,
@@ -35,7 +43,8 @@ for (const [i, nb] of notebooks.entries()) {
     if (!r.errors.length) console.error(r.log.split('\n').slice(-40).join('\n'));
   }
 }
+await cluster.stop();
 const index = join(outDir, 'index.html');
-writeFileSync(index, indexHtml(entries, runInfo(preset)));
+writeFileSync(index, indexHtml(entries, runInfo(preset, { ...process.env, ...cluster.env })));
 console.log(failed ? `${failed} notebook(s) failed (marked in red on their pages): ${index}` : `All ${notebooks.length} notebooks rendered, as pages and slides. Open ${index} in a browser.`);
 process.exit(failed ? 1 : 0);
