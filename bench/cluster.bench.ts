@@ -4,14 +4,12 @@
  * 18 noop specs, timed from submit to every pod seen Running, from the last pod seen done to the
  * last result delivered (log read and parsed), and per pod from its creation to all its
  * containers started, as Kubernetes' pod start-up SLO counts it (p99 ≤ 5 s, image pull excluded;
- * here there is no image to pull). Beside it: the same run on the API double (test/k8s-fake,
- * pods as processes) and the local pool executor on the same specs.
+ * here there is no image to pull). Peer: the local pool executor on the same specs.
  *
  *   node bench/cluster.bench.ts        (or npm run bench cluster)
  */
 import { KubeConfig, Watch } from '@kubernetes/client-node';
 import { startLocalCluster, localClusterUnavailable } from '../test/helpers/local-cluster.ts';
-import { startFakeCluster } from '../test/k8s-fake/index.ts';
 import { createKubernetesExecutor, type KubernetesTraceEvent } from '../lib/exec/kubernetes.ts';
 import { createPoolExecutor } from '../lib/exec/pool.ts';
 import type { Spec } from '../lib/spec/types.ts';
@@ -95,10 +93,6 @@ const local = async (): Promise<Cluster> => {
   const c = await startLocalCluster();
   return { kubeconfig: c.kubeconfigPath, namespace: c.namespace, close: () => c.close() };
 };
-const double = async (): Promise<Cluster> => {
-  const c = await startFakeCluster({ mode: 'process' });
-  return { kubeconfig: c.kubeconfigPath, namespace: 'caplab', close: () => c.close() };
-};
 
 const why = localClusterUnavailable();
 if (why) {
@@ -107,7 +101,6 @@ if (why) {
 }
 const places = [
   { label: 'local', open: local, place: `a real Kubernetes control plane with 3 process nodes on this machine` },
-  { label: 'double', open: double, place: 'the API double (test/k8s-fake), pods as processes on this machine' },
 ];
 // A warm-up loads the client and the worker code once, so the timed runs measure steady state.
 await clusterRun('warmup', local, 0);

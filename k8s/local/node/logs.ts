@@ -30,7 +30,7 @@ function stamp(at: Date, text: string): string {
 export class Logs {
   private readonly current = new Map<string, LogBuffer>();
   private readonly previous = new Map<string, LogBuffer>();
-  /** Called after any append or end (drives FakeCluster.waitFor). */
+  /** Called after any append or end. */
   onChange: () => void = () => {};
 
   private buf(podUid: string, container: string): LogBuffer {
