@@ -11,7 +11,7 @@
  * const job = await cluster.waitFor((s) => s.get('jobs', 'x')?.status?.succeeded === 3 && s.get('jobs', 'x'));
  * await cluster.close();
  */
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -117,6 +117,18 @@ export function localClusterUnavailable(): string | undefined {
   } catch (e) {
     return (e as Error).message;
   }
+}
+
+/**
+ * The checkout whose `caplab worker` the nodes run for the caplab image, when it is not this one
+ * (the shared control plane was started from another worktree): a test of worker behaviour this
+ * checkout adds cannot pass there, and says so instead of failing.
+ */
+export function otherWorkerCheckout(cluster: LocalCluster): string | undefined {
+  const node = cluster.cluster.nodes[0];
+  if (!node) return undefined;
+  const root: string = JSON.parse(readFileSync(join(cluster.cluster.dir, 'nodes', node.name, 'config.json'), 'utf8')).repoRoot;
+  return realpathSync(root) === realpathSync(ROOT) ? undefined : root;
 }
 
 let users = 0;
