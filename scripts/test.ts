@@ -1,6 +1,6 @@
 // `npm test`: register the kernel, build what notebooks import, then run every test file.
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT, setup } from './jupyter.ts';
 import { buildDist } from './notebooks.ts';
@@ -21,10 +21,10 @@ const r = spawnSync(
   ['--test', '--test-concurrency=2', '--test-timeout=900000', '--test-reporter=spec', ...files],
   { cwd: ROOT, stdio: 'inherit', env: { ...process.env, CAPLAB_TEST: '1' } },
 );
-if (local?.started) await local.stop();
+await local?.release();
 process.exit(r.status ?? 1);
 
-async function startLocalControlPlane(): Promise<{ started: boolean; stop: () => Promise<unknown> } | undefined> {
+async function startLocalControlPlane(): Promise<{ release: () => Promise<void> } | undefined> {
   const { builtBin } = await import('../k8s/local/build.ts');
   if (!builtBin()) {
     console.error('local control plane: binaries not built (npm run cluster:build); its tests are skipped');
@@ -41,5 +41,21 @@ async function startLocalControlPlane(): Promise<{ started: boolean; stop: () =>
     return undefined;
   }
   console.error(r.already ? `local control plane: reusing ${r.state.server}` : `local control plane: up in ${r.state.upSeconds} s (${r.state.server})`);
-  return { started: !r.already, stop: down };
+  // Other runners (other worktrees) share it: each registers as a user, and the last one out
+  // stops a control plane that a suite started, whoever started it; one started with
+  // `npm run cluster:local -- up` stays.
+  const users = join(r.state.dir, 'users');
+  mkdirSync(users, { recursive: true });
+  writeFileSync(join(users, String(process.pid)), '');
+  return {
+    async release() {
+      rmSync(join(users, String(process.pid)), { force: true });
+      const { alive } = await import('../k8s/local/proc.ts');
+      const { readState } = await import('../k8s/local/state.ts');
+      const others = readdirSync(users).filter((p) => alive(Number(p)));
+      if (r.state.owner !== 'suite' || readState()?.startedAt !== r.state.startedAt) return;
+      if (others.length > 0) return console.error(`local control plane: left running for ${others.length} other test process(es)`);
+      await down();
+    },
+  };
 }
