@@ -41,7 +41,7 @@ test('every notebook executes on the tiny preset, renders a self-contained page 
       let close: (() => Promise<void>) | undefined;
       if (name.startsWith('06-') && !localClusterUnavailable()) {
         // Data-parallel ranks need pods that reach each other by name (<job>-0.<job>) and a claim
-        // for checkpoints: the real local control plane has both, the API double neither.
+        // for checkpoints: the real local control plane has both.
         const cluster = await startLocalCluster();
         const claim = buildDataClaim({ size: '1Gi' });
         await cluster.api.post(`/api/v1/namespaces/${cluster.namespace}/persistentvolumeclaims`, { ...claim, metadata: { ...claim.metadata, namespace: cluster.namespace } });

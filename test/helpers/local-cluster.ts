@@ -41,7 +41,7 @@ export type Watched = keyof typeof WATCHED;
 
 export interface Observed {
   list(resource: Watched): WireObject[];
-  /** The namespace argument is accepted for the API double's signature and ignored. */
+  /** The namespace argument is ignored: the state follows one namespace. */
   get(resource: Watched, name: string, namespace?: string): WireObject | undefined;
   readonly jobs: WireObject[];
   readonly pods: WireObject[];

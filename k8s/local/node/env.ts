@@ -7,7 +7,7 @@ import { parseQuantity } from './quantity.ts';
 
 /**
  * Where env and volumes read ConfigMaps, Secrets and the Node from: the node agent fetches them
- * from the API server before a container starts, the API double reads its store.
+ * from the API server before a container starts.
  */
 export interface ConfigSource {
   get(kind: 'configmaps' | 'secrets', namespace: string, name: string): WireObject | undefined;
