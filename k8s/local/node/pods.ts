@@ -341,9 +341,9 @@ export class PodManager {
       HOME: home,
       ...(process.env.LANG ? { LANG: process.env.LANG } : {}),
     };
-    for (const [k, val] of Object.entries(env)) full[k] = translate(val, mounts);
-    const argv = containerArgv(c, env)?.map((a) => translate(a, mounts));
-    const workingDir = c.workingDir ? translate(c.workingDir, mounts) : undefined;
+    for (const [k, val] of Object.entries(env)) full[k] = translate(val, mounts, cfg.repoRoot);
+    const argv = containerArgv(c, env)?.map((a) => translate(a, mounts, cfg.repoRoot));
+    const workingDir = c.workingDir ? translate(c.workingDir, mounts, cfg.repoRoot) : undefined;
     const cwd = workingDir && workingDir !== c.workingDir ? workingDir : cfg.repoRoot;
     const startedAt = st.now();
     this.o.logs.open(r.uid, c.name);

@@ -117,8 +117,17 @@ function escape(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
-/** Rewrites container paths under a mount to the local folder. */
-export function translate(value: string, mounts: Mount[]): string {
+/**
+ * Rewrites container paths under a mount to the local folder. A path inside `imageRoot` (the
+ * checkout that stands for the worker image's files) is the image's own file and stays: a pod
+ * with an emptyDir at /tmp must still run a checkout that lives under /tmp.
+ */
+export function translate(value: string, mounts: Mount[], imageRoot?: string): string {
+  if (imageRoot) {
+    const root = imageRoot.replace(/\/+$/, '');
+    const path = value.slice(value.indexOf('=') + 1);
+    if (path === root || path.startsWith(`${root}/`)) return value;
+  }
   for (const m of mounts) {
     const rx = new RegExp(`(^|=)${escape(m.mountPath)}(?=/|$)`);
     if (rx.test(value)) return value.replace(rx, (_all, pre: string) => `${pre}${m.local}`);
