@@ -269,3 +269,48 @@ test('a pod preempted by the scheduler (a higher PriorityClass) is replaced by t
   assert.deepEqual(rs.map((r) => r.status), Array(nodes).fill('ok'), rs.map((r) => r.reason).join('; '));
 });
 
+
+/** Polls the API server until `ok` holds (observed state, not a timer: each turn reads the object again). */
+async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean, what: string, tries = 300): Promise<T> {
+  for (let i = 0; i < tries; i++) {
+    const v = await read();
+    if (ok(v)) return v;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+test("pods refused by an exceeded ResourceQuota fail the specs fast as create-failed with the API server's message", { skip }, async () => {
+  const c = await start();
+  const { core } = clientsFor(c);
+  await core.createNamespacedResourceQuota({ namespace: c.namespace, body: { metadata: { name: 'no-pods' }, spec: { hard: { pods: '0' } } } });
+  // Admission only counts against a quota the quota controller has seen.
+  await until(() => core.readNamespacedResourceQuota({ namespace: c.namespace, name: 'no-pods' }), (q) => q.status?.hard?.pods === '0', 'the quota controller to take up the quota');
+  const rs = await executor(c, { createFailedGraceMs: 50 }).run(specs(2));
+  for (const r of rs) {
+    assert.deepEqual([r.status, r.failure], ['failed', 'create-failed']);
+    assert.match(r.reason!, /exceeded quota: no-pods/);
+  }
+  assert.equal(c.state.pods.length, 0);
+});
+
+test("Pod Security admission at 'restricted' admits caplab's pods (and refuses a pod that is not), so every spec runs", { skip }, async () => {
+  const c = await start();
+  const { core } = clientsFor(c);
+  const ns = await core.readNamespace({ name: c.namespace });
+  ns.metadata!.labels = { ...ns.metadata!.labels, 'pod-security.kubernetes.io/enforce': 'restricted' };
+  await core.replaceNamespace({ name: c.namespace, body: ns });
+  await assert.rejects(
+    core.createNamespacedPod({ namespace: c.namespace, body: { metadata: { name: 'loose' }, spec: { containers: [{ name: 'c', image: 'node:24' }] } } }),
+    (e: { code?: number; body?: string }) => e.code === 403 && /violates PodSecurity \\?"restricted/.test(String(e.body)),
+  );
+  const rs = await executor(c).run(specs(2));
+  assert.deepEqual(rs.map((r) => r.status), ['ok', 'ok']);
+});
+
+test("a Job past its activeDeadlineSeconds fails its running spec as 'timeout' with the Job controller's reason", { skip }, async () => {
+  const c = await start();
+  const rs = await executor(c, { activeDeadlineSeconds: 2 }).run(specs(1, 'slow', { sleepMs: 120_000 }));
+  assert.deepEqual([rs[0]!.status, rs[0]!.failure], ['failed', 'timeout']);
+  assert.match(rs[0]!.reason!, /deadline/i);
+});

@@ -102,11 +102,12 @@ test('a pod that exits 0 without a result line, or whose log cannot be read, is 
   assert.deepEqual([byId.t1.failure, byId.t1.reason], ['crash', `could not read the result of pod ${JOB}-1-a: connection reset`]);
 });
 
-test('a failed Job ends specs with retries left, and after a short wait those that never got a pod', () => {
+test('a Job past its deadline ends specs with retries left as timeouts (the Job controller killed their pods), and after a short wait those that never got a pod', () => {
   const s = withPods(submittedState(3, { retries: 2 }), endedPod(0, { exitCode: 1 }), endedPod(1, { exitCode: 0 }));
   s.job = failedJob('DeadlineExceeded', 'Job was active longer than specified deadline');
   const first = drive(s);
-  assert.deepEqual(outcome(first), [['t0', 'failed', 'crash'], ['t1', 'failed', 'crash']]);
+  assert.deepEqual(outcome(first), [['t0', 'failed', 'timeout'], ['t1', 'failed', 'timeout']]);
+  assert.equal(settles(first)[0].result.reason, "The Job's deadline passed (activeDeadlineSeconds): Job was active longer than specified deadline");
   assert.deepEqual(first.at(-1), { kind: 'requeue', afterMs: JOB_FAILED_SETTLE_MS }, 't2 may still get a pod on the watch');
   const later = drive(s, {}, T0 + JOB_FAILED_SETTLE_MS);
   assert.deepEqual(outcome(later), [['t2', 'failed', 'timeout']]);
@@ -326,4 +327,10 @@ test('specs already settled are never judged again', () => {
   s.jobState = 'gone';
   s.job = failedJob('BackoffLimitExceeded', 'x');
   assert.deepEqual(observe(s, T0 + 60_000), []);
+});
+
+test('a Job that failed for another reason leaves its pods\' own verdicts', () => {
+  const s = withPods(submittedState(2, { retries: 2 }), endedPod(0, { exitCode: 1 }), endedPod(1, { exitCode: 0 }));
+  s.job = failedJob('BackoffLimitExceeded', 'Job has reached the specified backoff limit');
+  assert.deepEqual(outcome(drive(s)), [['t0', 'failed', 'crash'], ['t1', 'failed', 'crash']]);
 });

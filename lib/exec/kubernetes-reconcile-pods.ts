@@ -5,7 +5,7 @@
  * log's result line become the result: the pod's reason (OOMKilled) beats what the worker printed.
  */
 import { podIndex, podTrialState, type PodTrialState } from '../cluster/pod-state.ts';
-import type { V1Pod } from '../cluster/vendor.ts';
+import type { V1Job, V1Pod } from '../cluster/vendor.ts';
 import type { Provenance } from '../provenance.ts';
 import { findResultLine } from '../spec/protocol.ts';
 import type { Settlement } from './kubernetes-observed.ts';
@@ -25,8 +25,19 @@ export function settleReadLogs(pass: Pass): void {
       continue;
     }
     const { result, fromWorker } = resultFromPod(o.specs[i].id, read.pod, read.log, o.now);
-    settle(pass, i, result, read.pod, fromWorker);
+    settle(pass, i, pastDeadline(result, o.job), read.pod, fromWorker);
   }
+}
+
+/**
+ * When the Job's activeDeadlineSeconds passes, the Job controller marks it (FailureTarget, then
+ * Failed, reason DeadlineExceeded) and kills its pods: their exit is the deadline's doing, not a
+ * crash of the spec. Seen on the real control plane: without this the spec came back 'crash'.
+ */
+function pastDeadline(result: Settlement, job: V1Job | undefined): Settlement {
+  const c = job?.status?.conditions?.find((x) => (x.type === 'FailureTarget' || x.type === 'Failed') && x.status === 'True' && x.reason === 'DeadlineExceeded');
+  if (!c || result.status === 'ok' || result.failure === 'oom') return result;
+  return { ...result, status: 'failed', failure: 'timeout', reason: `The Job's deadline passed (activeDeadlineSeconds): ${c.message ?? 'DeadlineExceeded'}` };
 }
 
 /** A pod the search asked to stop may vanish before it shows a terminal state. */
