@@ -5,7 +5,6 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { unlinkSync } from 'node:fs';
 import { mkdir, mkdtemp, open, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -14,20 +13,10 @@ import { runSearch, isCaplabError, type SearchSpace } from '../lib/index.ts';
 import { readTrialLines } from '../lib/search/store.ts';
 import { writeTinyDataset } from './helpers/tiny-dataset.ts';
 import { fakeExecutor } from './helpers/fake-executor.ts';
+import { runCaplab } from './helpers/cli.ts';
 
-const BIN = join(import.meta.dirname, '..', 'bin', 'caplab.js');
 
-function caplab(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d) => (stdout += d));
-    p.stderr.on('data', (d) => (stderr += d));
-    p.on('error', reject);
-    p.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
+const caplab = (args: string[]) => runCaplab(args);
 
 /** Flips one byte in the data part of a shard (past the 128-byte .npy header). */
 async function flipByte(path: string): Promise<void> {

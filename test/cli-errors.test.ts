@@ -4,27 +4,15 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile, readFile, unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeTinyDataset } from './helpers/tiny-dataset.ts';
+import { runCaplab } from './helpers/cli.ts';
 
-const BIN = join(import.meta.dirname, '..', 'bin', 'caplab.js');
 
-function caplab(args: string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const env = { ...process.env };
-    delete env.CAPLAB_DEBUG;
-    const p = spawn(process.execPath, [BIN, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d) => (stdout += d));
-    p.stderr.on('data', (d) => (stderr += d));
-    p.on('error', reject);
-    p.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
+// Without CAPLAB_DEBUG, as a user runs it: no stack traces.
+const caplab = (args: string[], cwd: string) => runCaplab(args, { cwd, env: { CAPLAB_DEBUG: undefined } });
 
 /** The stderr of a failed command: exactly one `caplab …` line, hint lines, nothing like a stack. */
 function assertOneErrorLine(label: string, stderr: string): string {

@@ -1,24 +1,13 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { localPlace, probeReport, writeExperiment, writeJson, writeThreeRuns } from './helpers/stored-results.ts';
+import { runCaplab } from './helpers/cli.ts';
 
-const BIN = join(import.meta.dirname, '..', 'bin', 'caplab.js');
 
-function caplab(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [BIN, 'compare', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d) => (stdout += d));
-    p.stderr.on('data', (d) => (stderr += d));
-    p.on('error', reject);
-    p.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
+const caplab = (args: string[], env: Record<string, string> = {}) => runCaplab(['compare', ...args], { env });
 
 let root: string;
 let runs: Awaited<ReturnType<typeof writeThreeRuns>>;

@@ -1,24 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { runCaplab } from './helpers/cli.ts';
 
-const BIN = join(import.meta.dirname, '..', 'bin', 'caplab.js');
 const FIXTURE = join(import.meta.dirname, '..', 'data', 'fixtures', 'ohlcv-3-tickers.csv');
 
-function caplab(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [BIN, 'data', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d) => (stdout += d));
-    p.stderr.on('data', (d) => (stderr += d));
-    p.on('error', reject);
-    p.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
+const caplab = (args: string[]) => runCaplab(['data', ...args]);
 
 const lastJson = (stdout: string) => JSON.parse(stdout.trimEnd().split('\n').at(-1)!);
 
