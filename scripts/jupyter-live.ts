@@ -9,9 +9,9 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { homedir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { KERNEL_NAME, ROOT, jupyterEnv } from './jupyter.ts';
@@ -93,6 +93,7 @@ export async function startServer(options: { env?: Record<string, string>; timeo
   if (!jupyter) throw new Error(INSTALL_HELP);
   const token = randomBytes(24).toString('hex');
   const port = await freePort();
+  const settings = uiSettings();
   const child = spawn(
     jupyter,
     [
@@ -103,6 +104,8 @@ export async function startServer(options: { env?: Record<string, string>; timeo
       `--ServerApp.root_dir=${ROOT}`,
       `--KernelSpecManager.allowed_kernelspecs=${KERNEL_NAME}`,
       '--KernelSpecManager.ensure_native_kernel=False',
+      `--JupyterNotebookApp.user_settings_dir=${join(settings, 'user-settings')}`,
+      `--JupyterNotebookApp.workspaces_dir=${join(settings, 'workspaces')}`,
     ],
     // Its own process group, so stop() ends the server and every kernel it started.
     { cwd: ROOT, env: jupyterEnv(options.env), stdio: ['ignore', 'pipe', 'pipe'], detached: true },
@@ -117,7 +120,10 @@ export async function startServer(options: { env?: Record<string, string>; timeo
     token,
     url: (p) => `${base}/notebooks/${p.split('/').map(encodeURIComponent).join('/')}?token=${token}`,
     log: () => log,
-    stop: () => stopGroup(child, exited),
+    stop: async () => {
+      await stopGroup(child, exited);
+      rmSync(settings, { recursive: true, force: true });
+    },
   };
   try {
     await waitForApi(base, token, child, () => log, options.timeoutMs ?? 60_000);
@@ -126,6 +132,19 @@ export async function startServer(options: { env?: Record<string, string>; timeo
     throw e;
   }
   return server;
+}
+
+/**
+ * UI settings of this server alone (a fresh folder, removed on stop): every cell attached to the
+ * page (windowing off), so what a test reads from the page is every cell, not those in view.
+ */
+function uiSettings(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'caplab-jupyter-ui-'));
+  const tracker = join(dir, 'user-settings', '@jupyterlab', 'notebook-extension');
+  mkdirSync(tracker, { recursive: true });
+  mkdirSync(join(dir, 'workspaces'));
+  writeFileSync(join(tracker, 'tracker.jupyterlab-settings'), JSON.stringify({ windowingMode: 'none' }));
+  return dir;
 }
 
 async function waitForApi(base: string, token: string, child: ChildProcess, log: () => string, timeoutMs: number): Promise<void> {

@@ -103,10 +103,11 @@ async function contents(path: string): Promise<{ last_modified: string; content:
   return (await r.json()) as { last_modified: string; content: SavedNotebook };
 }
 
-async function kernelsIdle(): Promise<boolean> {
-  const r = await fetch(`${server.base}/api/kernels`, { headers: auth() });
-  const kernels = (await r.json()) as Array<{ execution_state: string }>;
-  return kernels.length > 0 && kernels.every((k) => k.execution_state === 'idle');
+/** The kernel of the notebook at `path` (its session's) has started and waits for work. */
+async function kernelIdle(path: string): Promise<boolean> {
+  const r = await fetch(`${server.base}/api/sessions`, { headers: auth() });
+  const sessions = (await r.json()) as Array<{ path: string; kernel: { execution_state: string } | null }>;
+  return sessions.some((s) => s.path === path && s.kernel?.execution_state === 'idle');
 }
 
 /** Polls an observed condition (no fixed sleeps); fails with `what` when it never holds. */
@@ -123,11 +124,13 @@ const prompts = () => [...document.querySelectorAll('.jp-CodeCell .jp-InputPromp
 const drawnPlots = () => [...document.querySelectorAll('.jp-OutputArea-output div.js-plotly-plot')].filter((p) => p.querySelector('svg.main-svg')).length;
 
 /** Opens a notebook in the UI, runs every cell from the Run menu, saves it; returns what the UI saw. */
-async function runAllInUi(page: Page, pathFromRoot: string, screenshot?: string): Promise<{ saved: SavedNotebook; drawn: number; prompts: string[] }> {
+async function runAllInUi(page: Page, pathFromRoot: string, runTimeoutMs: number, screenshot?: string): Promise<{ saved: SavedNotebook; drawn: number; prompts: string[] }> {
   await page.goto(server.url(pathFromRoot), { waitUntil: 'domcontentloaded' });
   // The kernel chosen by the notebook's metadata has started and is waiting.
   await page.locator('.jp-Notebook .jp-CodeCell').first().waitFor({ timeout: 120_000 });
-  await until('the kernel to start and be idle', kernelsIdle, 120_000);
+  await until('the kernel to start and be idle', () => kernelIdle(pathFromRoot), 120_000);
+  // ...and the page is connected to it: the toolbar's kernel indicator says idle.
+  await page.locator('.jp-Notebook-ExecutionIndicator[data-status="idle"]').first().waitFor({ timeout: 120_000 });
   await page.locator('.lm-MenuBar-itemLabel', { hasText: /^Run$/ }).click();
   await page.locator('.lm-Menu-itemLabel', { hasText: /^Run All Cells$/ }).click();
   // Run All queues every cell at once ("[*]"); done is: nothing queued, the first cell numbered,
@@ -135,18 +138,30 @@ async function runAllInUi(page: Page, pathFromRoot: string, screenshot?: string)
   await page.waitForFunction(() => {
     const p = [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')].map((e) => (e.textContent ?? '').trim());
     return p.length > 0 && /^\[\d+\]/.test(p[0]) && !p.some((x) => x.startsWith('[*]'));
-  }, undefined, { timeout: 600_000, polling: 250 });
-  await until('the kernel to be idle after the run', kernelsIdle, 60_000);
-  const before = (await contents(pathFromRoot)).last_modified;
-  await page.keyboard.press('Control+s');
-  await until('the notebook to be saved', async () => (await contents(pathFromRoot)).last_modified !== before, 60_000);
+  }, undefined, { timeout: runTimeoutMs, polling: 250 }).catch(async (e: Error) => {
+    throw new Error(`Run All did not finish: prompts ${(await page.evaluate(prompts)).join(' ')} (${e.message.split('\n')[0]})`);
+  });
+  await until('the kernel to be idle after the run', () => kernelIdle(pathFromRoot), 60_000);
+  // Save from the File menu, then wait until the file holds what the page shows: the same
+  // execution count on every code cell ("[ ]" on the page is null in the file).
+  const shownCounts = (await page.evaluate(prompts)).map((p) => p.match(/^\[(\d+)\]/)?.[1] ?? null).join(',');
+  const savedCounts = async () => (await contents(pathFromRoot)).content.cells.filter((c) => c.cell_type === 'code').map((c) => c.execution_count ?? null).join(',');
+  await page.locator('.lm-MenuBar-itemLabel', { hasText: /^File$/ }).click();
+  await page.locator('.lm-Menu-itemLabel', { hasText: /^Save( Notebook)?$/ }).first().click();
+  await until(`the saved notebook to match the page (page ${shownCounts})`, async () => (await savedCounts()) === shownCounts, 60_000);
   const drawn = await page.evaluate(drawnPlots);
   if (screenshot) {
     mkdirSync(join(screenshot, '..'), { recursive: true });
-    await page.locator('.jp-OutputArea-output div.js-plotly-plot').first().scrollIntoViewIfNeeded().catch(() => undefined);
+    const plot = page.locator('.jp-OutputArea-output div.js-plotly-plot svg.main-svg').first();
+    await plot.scrollIntoViewIfNeeded();
+    await plot.waitFor({ state: 'visible' });
     await page.screenshot({ path: screenshot });
   }
-  return { saved: (await contents(pathFromRoot)).content, drawn, prompts: await page.evaluate(prompts) };
+  const saved = (await contents(pathFromRoot)).content;
+  const shown = await page.evaluate(prompts);
+  // The page's counts cover the whole notebook only if every cell is on the page (windowing off).
+  assert.equal(shown.length, saved.cells.filter((c) => c.cell_type === 'code').length, 'code cells on the page vs in the notebook');
+  return { saved, drawn, prompts: shown };
 }
 
 function copyNotebook(name: string): string {
@@ -161,7 +176,9 @@ test('notebook 01 runs in Jupyter Notebook 7 from the Run menu: every cell runs,
   assert.ok(asked >= 3, `notebook 01 asks for ${asked} figures; the test expects its 3 or more`);
   const page = await browser.context.newPage();
   try {
-    const run = await runAllInUi(page, path, join(shots, '01-data.png'));
+    const started = Date.now();
+    const run = await runAllInUi(page, path, 600_000, join(shots, '01-data.png'));
+    console.log(`notebook 01 in the UI: ${run.prompts.length} code cells run (${run.prompts.join(' ')}), ${run.drawn} plots drawn of ${asked} asked, ${((Date.now() - started) / 1000).toFixed(1)} s`);
     assert.deepEqual(liveRunProblems(run.saved, { asked, drawn: run.drawn }), [], `prompts: ${run.prompts.join(' ')}`);
     assert.deepEqual(browser.blocked, [], 'the notebook page asked for the network');
   } finally {
@@ -179,7 +196,7 @@ test('a notebook with a failing cell is caught: the error is named and the cells
   writeFileSync(path, JSON.stringify({ ...nb, cells: [nb.cells[first], failing, after] }));
   const page = await browser.context.newPage();
   try {
-    const run = await runAllInUi(page, relative(ROOT, path));
+    const run = await runAllInUi(page, relative(ROOT, path), 120_000);
     const problems = liveRunProblems(run.saved, { asked: 1, drawn: run.drawn });
     console.log(`checker on the failing copy:\n  ${problems.join('\n  ')}`);
     assert.ok(problems.some((p) => /^cell 2: .*deliberate failure for the live notebook test/.test(p)), problems.join('\n'));
