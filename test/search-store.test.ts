@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateDataset } from '../lib/data/index.ts';
 import { localProvenance } from '../lib/provenance.ts';
-import type { Executor, ExecHooks, FailureCode, Spec, SpecResult } from '../lib/exec/types.ts';
+import type { Spec } from '../lib/exec/types.ts';
 import {
   appendTrialRecord,
   readSearchResults,
@@ -15,6 +15,7 @@ import {
   type TrialPayload,
   type TrialRecord,
 } from '../lib/search/index.ts';
+import { fakeExecutor } from './helpers/fake-executor.ts';
 
 let root: string;
 let data: string;
@@ -27,61 +28,6 @@ before(async () => {
 });
 after(() => rm(root, { recursive: true, force: true }));
 
-interface Behaviour {
-  fail?: (spec: Spec<TrialPayload>) => FailureCode | undefined;
-  losses?: (spec: Spec<TrialPayload>) => number[];
-  /** Abort (as Ctrl-C would) once this many specs have finished. */
-  abortAfter?: number;
-}
-
-/** An executor double: no processes, results made from the spec, the same hooks as the real ones. */
-function fakeExecutor(b: Behaviour = {}): Executor & { ran: string[] } {
-  const ran: string[] = [];
-  return {
-    name: 'sequential',
-    ran,
-    async run(specs: Spec[], hooks: ExecHooks = {}) {
-      const results: SpecResult[] = [];
-      for (const raw of specs) {
-        const spec = raw as Spec<TrialPayload>;
-        const at = new Date().toISOString();
-        const base = { id: spec.id, worker: 'fake-0', startedAt: at, finishedAt: at, seconds: 0.01, provenance: localProvenance('sequential', 'fake') };
-        if (hooks.signal?.aborted || (b.abortAfter !== undefined && results.length >= b.abortAfter)) {
-          results.push({ ...base, status: 'stopped', failure: 'cancelled', reason: 'cancelled' });
-          hooks.onEvent?.({ kind: 'finished', result: results[results.length - 1] });
-          continue;
-        }
-        ran.push(spec.id);
-        hooks.onEvent?.({ kind: 'started', id: spec.id, worker: 'fake-0', at });
-        const failure = b.fail?.(spec);
-        let result: SpecResult;
-        if (failure) {
-          result = { ...base, status: 'failed', failure, reason: `${failure} in ${spec.id}` };
-        } else {
-          const losses = b.losses?.(spec) ?? [1 / spec.payload.config.hidden![0]];
-          const epochs = [];
-          let stopped = false;
-          for (let i = 0; i < losses.length && !stopped; i++) {
-            const e = { epoch: i + 1, loss: losses[i], valLoss: losses[i], seconds: 0.001 };
-            epochs.push(e);
-            stopped = hooks.onSpecProgress?.(spec.id, e) === 'stop';
-          }
-          const m = { rows: 10, mse: epochs[epochs.length - 1].valLoss, rmse: 0, mae: 0, r2: 0, directionalAccuracy: 0.5 };
-          const metrics = { ...m, baselines: { zero: m, trainMean: m } };
-          result = {
-            ...base,
-            status: stopped ? 'stopped' : 'ok',
-            ...(stopped ? { failure: 'early-stop', reason: 'stopped early by the scheduler' } : {}),
-            result: { backend: 'fake', epochs, bestEpoch: 1, seconds: 0.001, rows: 10, rowsPerSecond: 1, metrics: { validation: metrics, test: metrics } },
-          };
-        }
-        results.push(result);
-        hooks.onEvent?.({ kind: 'finished', result });
-      }
-      return results;
-    },
-  };
-}
 
 const record = (i: number): TrialRecord => ({
   trialId: `t-${i}`,
