@@ -88,7 +88,8 @@ async function freePort(): Promise<number> {
  * only caplab's kernel, the project-local Jupyter folders. `env` reaches the kernels (they inherit
  * the server's environment). Resolves when the server answers its API.
  */
-export async function startServer(options: { env?: Record<string, string>; timeoutMs?: number } = {}): Promise<LiveServer> {
+export async function startServer(options: { root?: string; env?: Record<string, string>; timeoutMs?: number } = {}): Promise<LiveServer> {
+  const root = options.root ?? ROOT;
   const jupyter = locateLiveJupyter();
   if (!jupyter) throw new Error(INSTALL_HELP);
   const token = randomBytes(24).toString('hex');
@@ -101,14 +102,14 @@ export async function startServer(options: { env?: Record<string, string>; timeo
       // Another process may take the port between freePort() and here: fail instead of moving on.
       '--ServerApp.port_retries=0',
       `--IdentityProvider.token=${token}`,
-      `--ServerApp.root_dir=${ROOT}`,
+      `--ServerApp.root_dir=${root}`,
       `--KernelSpecManager.allowed_kernelspecs=${KERNEL_NAME}`,
       '--KernelSpecManager.ensure_native_kernel=False',
       `--JupyterNotebookApp.user_settings_dir=${join(settings, 'user-settings')}`,
       `--JupyterNotebookApp.workspaces_dir=${join(settings, 'workspaces')}`,
     ],
     // Its own process group, so stop() ends the server and every kernel it started.
-    { cwd: ROOT, env: jupyterEnv(options.env), stdio: ['ignore', 'pipe', 'pipe'], detached: true },
+    { cwd: root, env: jupyterEnv(options.env), stdio: ['ignore', 'pipe', 'pipe'], detached: true },
   );
   let log = '';
   child.stdout!.on('data', (b: Buffer) => (log += b.toString()));

@@ -50,3 +50,21 @@ test('a deck gets reveal.js inlined from npm in place of its links and placehold
   assert.doesNotMatch(out, /@import url\(["']?https?:/, 'the theme pulls no web fonts');
   assert.throws(() => inlineReveal('<html></html>'), /no reveal\.js script placeholder/);
 });
+
+test('every notebook marks each cell for the slides: the deck opens on a title slide and every heading starts a slide', async () => {
+  const { readdirSync, readFileSync } = await import('node:fs');
+  const dir = new URL('../notebooks/', import.meta.url);
+  const names = readdirSync(dir).filter((f) => f.endsWith('.ipynb'));
+  assert.ok(names.length >= 7, `${names.length} notebooks`);
+  const kinds = new Set(['slide', 'subslide', 'fragment', '-', 'notes', 'skip']);
+  for (const name of names) {
+    const nb = JSON.parse(readFileSync(new URL(name, dir), 'utf8')) as { cells: Array<{ cell_type: string; source: string | string[]; metadata?: { slideshow?: { slide_type?: string } } }> };
+    nb.cells.forEach((c, i) => {
+      const kind = c.metadata?.slideshow?.slide_type;
+      assert.ok(kind !== undefined && kinds.has(kind), `${name} cell ${i + 1}: slide_type ${JSON.stringify(kind)}; mark it slide, subslide, fragment, -, notes or skip`);
+      const source = Array.isArray(c.source) ? c.source.join('') : c.source;
+      if (c.cell_type === 'markdown' && /^\s*#{1,3} /.test(source)) assert.equal(kind, 'slide', `${name} cell ${i + 1} is a heading`);
+    });
+    assert.equal(nb.cells[0].metadata?.slideshow?.slide_type, 'slide', `${name} opens on a slide`);
+  }
+});
