@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runProbe, type ProbeOptions } from '../lib/memory/probe.ts';
 import type { ProbeDataset } from '../lib/memory/datasets.ts';
+import { budgetEnforcement } from '../lib/exec/memory-watch.ts';
 
 const CHILD = fileURLToPath(new URL('./fixtures/memory/child.ts', import.meta.url));
 const MiB = 1024 ** 2;
@@ -35,12 +36,31 @@ test('records a child that finishes within the budget as ok, with its peak memor
   assert.equal(r.provenance.backend, 'fixture');
 });
 
-test('kills a child that goes over the budget and records it over-budget at its peak', async () => {
-  const r = await probe(['grow'], { budget: '150MiB' });
+test('without a cgroup, the RSS watch kills a child that goes over the budget and records it over-budget at its peak', async () => {
+  const r = await probe(['grow'], { budget: '150MiB', enforce: 'rss-watch' });
   const run = r.runs[0];
   assert.equal(run.outcome, 'over-budget', run.reason);
   assert.equal(run.exitSignal, 'SIGKILL');
   assert.ok(run.peakBytes! > 150 * MiB && run.peakBytes! < 320 * MiB, `peak ${run.peakBytes}`);
+  assert.equal(r.enforcement?.by, 'rss-watch');
+});
+
+const cgroups = budgetEnforcement();
+
+test('where a memory cgroup can be made, the kernel kills a child over the budget inside it, and the run says so', { skip: cgroups.by === 'cgroup' ? false : `no memory cgroup here: ${cgroups.why}` }, async () => {
+  const r = await probe(['grow'], { budget: '150MiB' });
+  const run = r.runs[0];
+  assert.equal(r.enforcement?.by, 'cgroup');
+  assert.equal(run.outcome, 'oom', run.reason);
+  assert.equal(run.oom, 'killed');
+  assert.equal(run.exitSignal, 'SIGKILL');
+  assert.match(run.reason!, /killed by the kernel: out of memory in its cgroup, limit 150/);
+  // Killed before it held all it asks for (256 MiB on top of Node's own). Resident memory also
+  // counts Node's shared code pages, which the cgroup does not charge, so the peak can pass 150 MiB.
+  assert.ok(run.peakBytes! > 100 * MiB && run.peakBytes! < 280 * MiB, `peak ${run.peakBytes}`);
+  // The same child within a larger budget finishes, in a cgroup too.
+  const fits = await probe(['ok', '--mib-per-scale', '16'], { budget: '400MiB' });
+  assert.equal(fits.runs[0].outcome, 'ok', fits.runs[0].reason);
 });
 
 test('records a V8 heap-limit death (SIGABRT) as oom of kind heap', async () => {

@@ -8,9 +8,11 @@ const HELP = `usage: caplab probe [--scales 1,10,50,200] [--budget SIZE] [--data
                     [--out FILE] [--json]
 
 For each scale in turn, a child process loads that dataset into memory and trains on it while
-this process samples its memory (/proc VmRSS/VmHWM, every 50 ms). A child that goes over the
-budget is killed and recorded over-budget; one that runs out of memory for real is recorded oom
-(alloc, heap, wasm or killed). Larger scales are skipped after a failure unless --keep-going.
+this process samples its memory (/proc VmRSS/VmHWM, every 50 ms). Where this machine lets a
+memory cgroup be made, the child runs inside one sized to the budget and the kernel kills it
+there, as it kills a pod (recorded oom, killed); elsewhere a child that goes over the budget is
+killed by this process and recorded over-budget. One that runs out of memory for real is
+recorded oom (alloc, heap, wasm or killed). Larger scales are skipped after a failure unless --keep-going.
 
   --scales LIST      data scales to probe, in order (default: the preset's, full = 1,10,50,200)
   --budget SIZE      memory a child may use: 512MiB, 8GiB, 8GB, 1.5GiB or bytes

@@ -144,10 +144,9 @@ function superviseChild(spec: Spec, o: ChildRunOptions & typeof defaults, hooks:
     child.on('close', (code, signal) => {
       exited = true;
       lines.end();
-      memory?.stop();
       clearTimeout(killTimer);
       hooks.signal?.removeEventListener('abort', onAbort);
-      resolve({ ...end, code, signal });
+      void (memory ? memory.stop() : Promise.resolve()).then(() => resolve({ ...end, code, signal }));
     });
   });
 }
@@ -158,6 +157,7 @@ function outcomeOf(end: ChildEnd): Outcome {
   const measured = {
     exit: { code: end.code, signal: end.signal },
     ...(end.memory ? { peakRssBytes: end.memory.peakBytes } : {}),
+    ...(end.memory?.enforcement ? { memoryEnforcement: end.memory.enforcement } : {}),
   };
   if (end.spawnError && !line) {
     return { status: 'failed', failure: 'crash', reason: `could not start the worker: ${end.spawnError.message}`, ...measured };
@@ -165,6 +165,10 @@ function outcomeOf(end: ChildEnd): Outcome {
   if (end.stopCause && line?.status !== 'ok') {
     const reason = end.stopCause === 'early-stop' ? 'stopped early by the scheduler' : 'cancelled: the run was interrupted';
     return { status: 'stopped', failure: end.stopCause, reason, result: line?.result, ...measured };
+  }
+  if (end.memory?.cgroupOomKilled && line?.status !== 'ok') {
+    const reason = `killed by the kernel: out of memory in its cgroup, limit ${formatBytes(end.memory.budgetBytes ?? 0)} (peak resident ${formatBytes(end.memory.peakBytes)}), as a pod over its limit is OOMKilled`;
+    return { status: 'failed', failure: 'oom', oom: 'killed', reason, result: line?.result, ...measured };
   }
   if (end.memory?.overBudget) {
     const reason = `killed by its runner: memory went over the budget (peak ${formatBytes(end.memory.peakBytes)} > ${formatBytes(end.memory.budgetBytes ?? 0)})`;

@@ -22,6 +22,7 @@ import { fitMemory, maxRowsWithin, podPlan, type MemoryFit, type PodPlan } from 
 import type { OomKind } from '../spec/oom.ts';
 import type { SpecResult } from '../spec/types.ts';
 import { createSequentialExecutor } from '../exec/sequential.ts';
+import { budgetEnforcement } from '../exec/memory-watch.ts';
 import { withDefaults } from '../util/defaults.ts';
 import type { ProbeSpec, ProbeWorkerResult } from './probe-worker.ts';
 
@@ -55,6 +56,12 @@ export interface ProbeOptions {
   out?: string;
   /** Memory sampling interval in ms. Default 50. */
   sampleMs?: number;
+  /**
+   * How the budget is held: 'auto' (default) a memory cgroup sized to it where this machine lets
+   * one be made, so the kernel kills the child as it kills a pod; else (or with 'rss-watch') the
+   * parent's RSS watch kills it.
+   */
+  enforce?: 'auto' | 'rss-watch';
   onProgress?: ProgressHook;
   signal?: AbortSignal;
   /**
@@ -104,6 +111,8 @@ export interface ProbeReport {
   /** Where the budget came from: "--budget 8GiB" or "/proc/meminfo MemAvailable". */
   budgetSource: string;
   heapLimitMiB: number | null;
+  /** Who held the children to the budget: the kernel (a memory cgroup) or the parent's RSS watch, and why not a cgroup. */
+  enforcement?: { by: 'cgroup' | 'rss-watch'; why?: string };
   steps: number;
   tickers: number;
   days: number;
@@ -125,6 +134,7 @@ const defaults = {
   backend: 'auto' as BackendChoice,
   headroom: 0.25,
   sampleMs: 50,
+  enforce: 'auto' as 'auto' | 'rss-watch',
 };
 
 const FOUR_GIB = 4 * 1024 ** 3;
@@ -205,6 +215,7 @@ export async function runProbe(options: ProbeOptions = {}): Promise<ProbeReport>
     budgetBytes: budget.bytes,
     budgetSource: budget.source,
     heapLimitMiB: o.heapLimitMiB ?? null,
+    enforcement: o.enforce === 'rss-watch' ? { by: 'rss-watch', why: 'asked for (enforce: rss-watch)' } : budgetEnforcement(),
     steps: o.steps,
     tickers,
     days,
@@ -235,7 +246,7 @@ async function probeScale(scale: number, { o, budgetBytes, prepare, emit }: Prob
   const executor = createSequentialExecutor({
     nodeArgs: o.heapLimitMiB ? [`--max-old-space-size=${o.heapLimitMiB}`] : [],
     workerCommand: o.command,
-    memory: { budgetBytes, sampleMs: o.sampleMs, onSample: (peak) => emit({ kind: 'probe-scale', scale, status: 'running', peakBytes: peak }) },
+    memory: { budgetBytes, sampleMs: o.sampleMs, enforce: o.enforce, onSample: (peak) => emit({ kind: 'probe-scale', scale, status: 'running', peakBytes: peak }) },
   });
   emit({ kind: 'probe-scale', scale, status: 'running' });
   const [r] = await executor.run([spec], { signal: o.signal });

@@ -44,6 +44,7 @@ export function describeFit(report: ProbeReport): string {
 export function formatProbeReport(report: ProbeReport): string {
   const lines: string[] = [];
   lines.push(`budget ${formatBytes(report.budgetBytes)} (${report.budgetSource})${report.heapLimitMiB ? `, JS heap limit ${report.heapLimitMiB} MiB` : ''}, backend ${report.provenance.backend ?? '?'}`);
+  if (report.enforcement) lines.push(`held by ${enforcementText(report.enforcement)}`);
   lines.push('');
   lines.push(table(probeRunTable(report)));
   lines.push('');
@@ -92,4 +93,11 @@ export function probeProgressReporter(show: (text: string) => void): ProgressHoo
       render();
     }
   };
+}
+
+/** Who held the probe's children to the budget, in words (a report made before this was recorded has none). */
+export function enforcementText(e: NonNullable<ProbeReport['enforcement']>): string {
+  return e.by === 'cgroup'
+    ? 'a memory cgroup sized to the budget: the kernel OOM-kills a child over it, as it kills a pod'
+    : `the parent's RSS watch (it kills a child over the budget)${e.why ? `; no memory cgroup: ${e.why}` : ''}`;
 }

@@ -61,6 +61,8 @@ export interface SpecResult<R = unknown> {
   exit?: { code: number | null; signal: string | null };
   /** The worker's highest resident memory, where the executor measured it (local children with a memory watch). */
   peakRssBytes?: number;
+  /** Who held the worker to its memory budget: the kernel through a memory cgroup, or the executor's RSS watch. */
+  memoryEnforcement?: 'cgroup' | 'rss-watch';
 }
 
 /** What a running spec can do: report progress, notice it should stop, use a scratch folder. */
