@@ -37,7 +37,7 @@ export async function initBackend(requested: BackendChoice = 'auto'): Promise<st
       ok = await tryNode();
       if (!ok) {
         throw new CaplabError('backend-unavailable', 'The native backend (@tensorflow/tfjs-node) is not installed or failed to load.', {
-          hint: 'Install it with `npm install @tensorflow/tfjs-node` (it downloads libtensorflow), or use --backend wasm.',
+          hint: 'Install it with `npm install @tensorflow/tfjs-node` (it downloads libtensorflow); where that download is blocked (Linux x86-64), `node scripts/setup-native.ts` builds it from the package registries. Or use --backend wasm.',
         });
       }
       break;
