@@ -133,7 +133,7 @@ function downloadWheel(into: string): string {
   const requirements = join(into, 'requirements.txt');
   writeFileSync(requirements, `${WHEEL.requirement} --hash=sha256:${WHEEL.sha256}\n`);
   log(`downloading ${WHEEL.requirement} (~210 MB) with ${py} -m pip`);
-  run(py, ['-m', 'pip', 'download', '--quiet', '--disable-pip-version-check', '--no-deps', '--only-binary=:all:', ...WHEEL.pip,
+  run(py, ['-m', 'pip', 'download', '--quiet', '--disable-pip-version-check', '--no-cache-dir', '--no-deps', '--only-binary=:all:', ...WHEEL.pip,
     '--require-hashes', '-r', requirements, '-d', into]);
   const wheel = join(into, WHEEL.file);
   if (!existsSync(wheel)) throw new SetupError(`pip finished but ${WHEEL.file} is not in ${into}.`);

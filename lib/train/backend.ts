@@ -1,6 +1,6 @@
 /** Picks the TensorFlow.js backend at run time: native if installed, else wasm, else pure JS. */
 import { CaplabError } from '../errors.ts';
-import { loadNodeBackend, loadWasmBackend, tf } from './tf.ts';
+import { loadNodeBackend, loadWasmBackend, nodeBackendFailure, tf } from './tf.ts';
 import type { BackendChoice } from './types.ts';
 
 const CHOICES: readonly BackendChoice[] = ['auto', 'node', 'wasm', 'cpu'];
@@ -35,6 +35,11 @@ export async function initBackend(requested: BackendChoice = 'auto'): Promise<st
   switch (requested) {
     case 'node':
       ok = await tryNode();
+      if (!ok && nodeBackendFailure()) {
+        throw new CaplabError('backend-unavailable', `The native backend (@tensorflow/tfjs-node) is installed but failed to load: ${nodeBackendFailure()}`, {
+          hint: 'Run `node scripts/setup-native.ts` to (re)build it, or use --backend wasm.',
+        });
+      }
       if (!ok) {
         throw new CaplabError('backend-unavailable', 'The native backend (@tensorflow/tfjs-node) is not installed or failed to load.', {
           hint: 'Install it with `npm install @tensorflow/tfjs-node` (it downloads libtensorflow); where that download is blocked (Linux x86-64), `node scripts/setup-native.ts` builds it from the package registries. Or use --backend wasm.',

@@ -55,6 +55,7 @@ function restoreUtilForTfjsNode(): void {
  * `node scripts/setup-native.ts` built it from TensorFlow's Python wheel.
  */
 export async function loadNodeBackend(): Promise<boolean> {
+  nodeFailure = undefined;
   try {
     restoreUtilForTfjsNode();
     // libtensorflow logs CPU-feature notices to stderr on load; they would land in CLI output.
@@ -64,9 +65,21 @@ export async function loadNodeBackend(): Promise<boolean> {
     const name = '@tensorflow/tfjs-node';
     await import(name);
     return tf.findBackend('tensorflow') !== null;
-  } catch {
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    // The package missing is the ordinary offline case; anything else (its binding or
+    // libtensorflow failing to load) is worth telling the user.
+    const missing = err.code === 'ERR_MODULE_NOT_FOUND' && String(err.message).includes("'@tensorflow/tfjs-node'");
+    if (!missing) nodeFailure = String(err.message ?? e).split('\n')[0];
     return false;
   }
+}
+
+let nodeFailure: string | undefined;
+
+/** Why the last loadNodeBackend() failed when tfjs-node is installed but does not load; else undefined. */
+export function nodeBackendFailure(): string | undefined {
+  return nodeFailure;
 }
 
 let wasmLoaded = false;
