@@ -3,10 +3,12 @@
  * data and the same MLP, measured in the same run. Prints one JSON line per figure on stdout and
  * a table on stderr.
  *
- *   node bench/train.bench.ts              caplab (auto backend) vs PyTorch, 1 thread and default threads
+ *   node bench/train.bench.ts              caplab on each backend this machine has (tfjs-node when
+ *                                          installed, wasm) vs PyTorch, 1 thread and default threads
  *   node bench/train.bench.ts --variants   also the routes caplab does not take: tf.layers model.fit,
  *                                          autodiff (tf.train.adam.minimize on a hand-built MLP), cpu backend
- *   options: --repeat N (default 2, or CAPLAB_BENCH_REPEAT), --shapes "64-32@256;256@16"
+ *   options: --repeat N (default 2, or CAPLAB_BENCH_REPEAT), --shapes "64-32@256;256@16",
+ *            --backends node,wasm (default: node when installed, and wasm)
  *
  * Every measurement runs in a fresh process; shapes are interleaved (caplab, then PyTorch, per
  * shape) so background load hits both sides alike, and each figure is the best of N runs.
@@ -14,6 +16,7 @@
  * machine disturbs least; compared only against one-thread PyTorch).
  */
 import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -38,6 +41,16 @@ const SHAPES: Shape[] = [
   { hidden: [256], batch: 16, maxSteps: 1250, note: "search's large shape (20k rows)" },
   { hidden: [256, 256], batch: 1024, note: 'wide model, big batch (the pathology)' },
 ];
+
+/** tfjs-node when installed (`node scripts/setup-native.ts`), then wasm: what `auto` would pick, and the fallback. */
+function defaultBackends(): string[] {
+  try {
+    createRequire(import.meta.url).resolve('@tensorflow/tfjs-node');
+    return ['node', 'wasm'];
+  } catch {
+    return ['wasm'];
+  }
+}
 
 const shapeName = (s: Shape) => (s.hidden.length ? s.hidden.join('-') : 'linear');
 
@@ -190,7 +203,7 @@ async function main(): Promise<void> {
     options: {
       measure: { type: 'string' }, data: { type: 'string' }, hidden: { type: 'string' }, batch: { type: 'string' },
       'max-steps': { type: 'string' }, backend: { type: 'string' }, variants: { type: 'boolean' }, shapes: { type: 'string' },
-      repeat: { type: 'string' },
+      repeat: { type: 'string' }, backends: { type: 'string' },
     },
   });
   if (values.measure) {
@@ -206,6 +219,8 @@ async function main(): Promise<void> {
     const summary = await generateDataset({ out: data, scale: 1, seed: 42 });
     const trainRows = summary.manifest.rows.train;
     console.error(`# train throughput: synthetic market, ${trainRows} train rows × ${summary.features} features; epoch 2 of 2 timed; best of ${repeat} runs per figure`);
+    const backends = values.backends ? values.backends.split(',').filter(Boolean) : defaultBackends();
+    console.error(`# caplab measured on: ${backends.join(', ')}`);
     const cores = cpus().length;
     const torchProbe = runChild(PYTHON, ['-c', 'import torch, json; print(json.dumps({"rows_per_s": 0, "threads": torch.get_num_threads()}))']);
     const torchOk = !torchProbe.error;
@@ -220,9 +235,12 @@ async function main(): Promise<void> {
       const rows = s.maxSteps ? Math.min(trainRows, s.maxSteps * s.batch) : trainRows;
       const label = `${shapeName(s)} @${s.batch}`.padEnd(14);
       const base = { bench: 'train-throughput', shape: shapeName(s), batch: s.batch, rows, note: s.note, load1: Number(loadavg()[0].toFixed(2)) };
-      const ours = best(repeat, () => caplabChild('caplab', data, s, 'auto'));
-      if (ours.error) console.error(`# caplab ${label} failed: ${ours.error}`);
-      table.push(`${label} ${`caplab (${ours.backend})`.padEnd(36)} ${fmtRate(ours.rows_per_s)} ${fmtRate(ours.rows_per_cpu_s).padStart(10)}`);
+      const oursBy = backends.map((backend) => {
+        const m = best(repeat, () => caplabChild('caplab', data, s, backend));
+        if (m.error) console.error(`# caplab ${label} on ${backend} failed: ${m.error}`);
+        table.push(`${label} ${`caplab (${m.backend ?? backend})`.padEnd(36)} ${fmtRate(m.rows_per_s)} ${fmtRate(m.rows_per_cpu_s).padStart(10)}`);
+        return { ...m, backend: m.backend ?? backend };
+      });
       if (values.variants) {
         // Slow variants get fewer steps (about 20k rows) so the whole run stays in minutes.
         const capped = Math.min(s.maxSteps ?? Infinity, Math.max(4, Math.ceil(20000 / s.batch)));
@@ -237,20 +255,27 @@ async function main(): Promise<void> {
         }
       }
       if (!torchOk) {
-        console.log(JSON.stringify({ ...base, backend: ours.backend, caplab_rows_per_s: round(ours.rows_per_s), caplab_rows_per_cpu_s: round(ours.rows_per_cpu_s), peer: null, note: `PyTorch not available at ${PYTHON}` }));
+        for (const ours of oursBy) {
+          console.log(JSON.stringify({ ...base, backend: ours.backend, caplab_rows_per_s: round(ours.rows_per_s), caplab_rows_per_cpu_s: round(ours.rows_per_cpu_s), peer: null, note: `PyTorch not available at ${PYTHON}`, error: ours.error }));
+        }
         continue;
       }
       for (const mode of peerModes) {
         const peer = best(repeat, () => torchChild(data, s, mode.threads));
-        const ratio = ratioOf(ours.rows_per_s, peer.rows_per_s);
-        // CPU-time ratios only mean "speed" when torch ran one thread (BLAS pool included).
-        const ratioCpu = mode.threads === 1 ? ratioOf(ours.rows_per_cpu_s, peer.rows_per_cpu_s) : null;
-        console.log(JSON.stringify({
-          ...base, backend: ours.backend, caplab_rows_per_s: round(ours.rows_per_s), caplab_rows_per_cpu_s: round(ours.rows_per_cpu_s),
-          peer: 'pytorch', peer_threads: peer.threads, peer_threads_mode: mode.threads === 0 ? 'default' : `set ${mode.threads}`,
-          peer_rows_per_s: round(peer.rows_per_s), peer_rows_per_cpu_s: round(peer.rows_per_cpu_s), ratio, ratio_cpu: ratioCpu, error: peer.error,
-        }));
-        table.push(`${label} ${`PyTorch ${mode.label}`.padEnd(36)} ${fmtRate(peer.rows_per_s)} ${fmtRate(peer.rows_per_cpu_s).padStart(10)}  ${ratio ?? '-'}, ${ratioCpu ?? '-'}`);
+        const ratios: string[] = [];
+        // One line per backend, each against the same peer measurement.
+        for (const ours of oursBy) {
+          const ratio = ratioOf(ours.rows_per_s, peer.rows_per_s);
+          // CPU-time ratios only mean "speed" when torch ran one thread (BLAS pool included).
+          const ratioCpu = mode.threads === 1 ? ratioOf(ours.rows_per_cpu_s, peer.rows_per_cpu_s) : null;
+          console.log(JSON.stringify({
+            ...base, backend: ours.backend, caplab_rows_per_s: round(ours.rows_per_s), caplab_rows_per_cpu_s: round(ours.rows_per_cpu_s),
+            peer: 'pytorch', peer_threads: peer.threads, peer_threads_mode: mode.threads === 0 ? 'default' : `set ${mode.threads}`,
+            peer_rows_per_s: round(peer.rows_per_s), peer_rows_per_cpu_s: round(peer.rows_per_cpu_s), ratio, ratio_cpu: ratioCpu, error: ours.error ?? peer.error,
+          }));
+          ratios.push(`${oursBy.length > 1 ? `${ours.backend} ` : ''}${ratio ?? '-'}, ${ratioCpu ?? '-'}`);
+        }
+        table.push(`${label} ${`PyTorch ${mode.label}`.padEnd(36)} ${fmtRate(peer.rows_per_s)} ${fmtRate(peer.rows_per_cpu_s).padStart(10)}  ${ratios.join('; ')}`);
       }
     }
     console.error(table.join('\n'));

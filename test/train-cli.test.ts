@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { tinyDataset } from './helpers/tiny-dataset.ts';
+import { BACKEND_NAME, testEachBackend } from './helpers/backends.ts';
 
 const bin = fileURLToPath(new URL('../bin/caplab.js', import.meta.url));
 let ds: Awaited<ReturnType<typeof tinyDataset>>;
@@ -16,12 +17,12 @@ function caplab(...args: string[]) {
   return spawnSync(process.execPath, [bin, 'train', ...args], { encoding: 'utf8' });
 }
 
-test('caplab train --json ends stdout with one JSON object holding backend, throughput and metrics with baselines', () => {
-  const r = caplab('--data', ds.dir, '--epochs', '2', '--hidden', '8,4', '--batch-size', '32', '--backend', 'wasm', '--json');
+testEachBackend('caplab train --json ends stdout with one JSON object holding backend, throughput and metrics with baselines', (backend) => {
+  const r = caplab('--data', ds.dir, '--epochs', '2', '--hidden', '8,4', '--batch-size', '32', '--backend', backend, '--json');
   assert.equal(r.status, 0, r.stderr);
   const lines = r.stdout.trim().split('\n');
   const out = JSON.parse(lines[lines.length - 1]);
-  assert.equal(out.backend, 'wasm');
+  assert.equal(out.backend, BACKEND_NAME[backend]);
   assert.equal(out.rows, 200);
   assert.ok(out.seconds > 0 && out.rowsPerSecond > 0);
   assert.deepEqual(out.config.hidden, [8, 4]);

@@ -5,6 +5,7 @@ import { initBackend } from '../lib/train/backend.ts';
 import { Mlp, mlpLayout, type Batch } from '../lib/train/mlp.ts';
 import { flatOptimizer } from '../lib/train/optim.ts';
 import { validateModelConfig, type Activation } from '../lib/train/config.ts';
+import { testEachBackend, trainingBackends } from './helpers/backends.ts';
 
 const F = 5;
 const N = 7;
@@ -34,7 +35,7 @@ function autodiffGradient(params: Float32Array, hidden: number[], activation: Ac
   });
 }
 
-for (const backend of ['wasm', 'cpu'] as const) {
+for (const backend of [...trainingBackends, 'cpu'] as const) {
   for (const activation of ['relu', 'tanh', 'elu'] as const) {
     test(`computes the same gradient as tfjs autodiff (${activation}, ${backend})`, async () => {
       await initBackend(backend);
@@ -92,7 +93,7 @@ for (const [name, make] of [
 }
 
 test('leaks no tensors in any Mlp method', async () => {
-  for (const backend of ['wasm', 'cpu'] as const) {
+  for (const backend of [...trainingBackends, 'cpu'] as const) {
     await initBackend(backend);
     const before = tf.memory().numTensors;
     const m = new Mlp(F, validateModelConfig({ hidden: [4, 3], dropout: 0.2, optimizer: 'adam' }));
@@ -113,8 +114,8 @@ test('leaks no tensors in any Mlp method', async () => {
   }
 });
 
-test('draws the same weights and dropout masks from the same seed', async () => {
-  await initBackend('wasm');
+testEachBackend('draws the same weights and dropout masks from the same seed', async (backend) => {
+  await initBackend(backend);
   const run = (seed: number) => {
     const m = new Mlp(F, validateModelConfig({ hidden: [6], dropout: 0.5, seed }));
     const losses = [0, 1, 2].map(() => m.trainStep(batch()));

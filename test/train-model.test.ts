@@ -7,6 +7,7 @@ import { trainModel, loadDataset, type InMemoryDataset, type TrainResult } from 
 import { tf } from '../lib/train/tf.ts';
 import { isCaplabError } from '../lib/errors.ts';
 import { tinyDataset, writeTinyDataset } from './helpers/tiny-dataset.ts';
+import { BACKEND_NAME, testEachBackend, trainingBackends } from './helpers/backends.ts';
 
 let ds: Awaited<ReturnType<typeof tinyDataset>>;
 let data: InMemoryDataset;
@@ -23,9 +24,9 @@ function stable(r: TrainResult) {
   return { ...r, seconds: 0, rowsPerSecond: 0, epochs: r.epochs.map((e) => ({ ...e, seconds: 0, rowsPerSecond: 0 })) };
 }
 
-test('learns the tiny signal better than both naive baselines', async () => {
-  const r = await trainModel(data, { config: { ...config, epochs: 8 }, backend: 'wasm' });
-  assert.equal(r.backend, 'wasm');
+testEachBackend('learns the tiny signal better than both naive baselines', async (backend) => {
+  const r = await trainModel(data, { config: { ...config, epochs: 8 }, backend });
+  assert.equal(r.backend, BACKEND_NAME[backend]);
   assert.equal(r.rows, 300);
   assert.equal(r.epochs.length, 8);
   for (const split of ['validation', 'test'] as const) {
@@ -37,12 +38,12 @@ test('learns the tiny signal better than both naive baselines', async () => {
   assert.ok(r.rowsPerSecond > 0);
 });
 
-test('gives identical results for the same seed, backend and data', async () => {
+testEachBackend('gives identical results for the same seed, backend and data', async (backend) => {
   const c = { ...config, dropout: 0.3 };
-  const a = await trainModel(ds.dir, { config: c, backend: 'wasm' });
-  const b = await trainModel(ds.dir, { config: c, backend: 'wasm' });
+  const a = await trainModel(ds.dir, { config: c, backend });
+  const b = await trainModel(ds.dir, { config: c, backend });
   assert.deepEqual(stable(a), stable(b));
-  const other = await trainModel(ds.dir, { config: { ...c, seed: 43 }, backend: 'wasm' });
+  const other = await trainModel(ds.dir, { config: { ...c, seed: 43 }, backend });
   assert.notEqual(other.metrics.test.mse, a.metrics.test.mse);
 });
 
@@ -53,8 +54,8 @@ test('is deterministic on the cpu backend too, and reports it', async () => {
   assert.deepEqual(stable(a), stable(b));
 });
 
-test('picks the epoch with the lowest validation loss and reports metrics from its weights', async () => {
-  const r = await trainModel(data, { config: { ...config, epochs: 6, learningRate: 0.05 }, backend: 'wasm' });
+testEachBackend('picks the epoch with the lowest validation loss and reports metrics from its weights', async (backend) => {
+  const r = await trainModel(data, { config: { ...config, epochs: 6, learningRate: 0.05 }, backend });
   const losses = r.epochs.map((e) => e.valLoss);
   assert.equal(r.bestEpoch, losses.indexOf(Math.min(...losses)) + 1);
   // valLoss is MSE on standardized targets, so the best epoch's value times the train variance
@@ -139,11 +140,11 @@ test('caps the steps per epoch with maxSteps', async () => {
   assert.equal(r.rows, 300);
 });
 
-test('streamed training with one train shard matches in-memory training exactly', async () => {
+testEachBackend('streamed training with one train shard matches in-memory training exactly', async (backend) => {
   const one = await tinyDataset({ rows: { train: 300, validation: 80, test: 80 }, shardRows: 300 });
   try {
-    const a = await trainModel(one.dir, { config, backend: 'wasm' });
-    const b = await trainModel(one.dir, { config, backend: 'wasm', streamed: true });
+    const a = await trainModel(one.dir, { config, backend });
+    const b = await trainModel(one.dir, { config, backend, streamed: true });
     assert.deepEqual(stable(b), stable(a));
   } finally {
     await one.cleanup();
@@ -157,10 +158,10 @@ test('streamed training over several shards learns too', async () => {
   assert.deepEqual(r.epochs.map((e) => e.rows), new Array(8).fill(300));
 });
 
-test('reports divergence instead of returning NaN metrics', async () => {
+testEachBackend('reports divergence instead of returning NaN metrics', async (backend) => {
   // A linear model under plain SGD with a step far past 2/λ of the standardized features' loss
   // curvature: each step multiplies the error, so the loss overflows within a few epochs.
-  const r = await trainModel(data, { config: { ...config, hidden: [], optimizer: 'sgd', learningRate: 5, epochs: 10 }, backend: 'wasm' });
+  const r = await trainModel(data, { config: { ...config, hidden: [], optimizer: 'sgd', learningRate: 5, epochs: 10 }, backend });
   assert.equal(r.stoppedEarly, true, 'training did not diverge');
   const at = Number(/^diverged at epoch (\d+)/.exec(r.stoppedReason ?? '')?.[1]);
   assert.equal(at, r.epochs.length, r.stoppedReason);
@@ -176,11 +177,11 @@ test('rejects streamed training of an already loaded dataset, and bad options', 
   await assert.rejects(trainModel(data, { config: { epochs: 0 } }), (e: unknown) => isCaplabError(e, 'bad-config') && /"epochs"/.test(e.message));
 });
 
-test('leaks no tensors when training, in memory or streamed, on wasm and cpu', async () => {
+test('leaks no tensors when training, in memory or streamed, on every backend', async () => {
+  const backends = [...trainingBackends, 'cpu'] as const;
   // Warm up each backend so its own one-time tensors are not counted.
-  await trainModel(data, { config: { ...config, epochs: 1 }, backend: 'cpu' });
-  await trainModel(data, { config: { ...config, epochs: 1 }, backend: 'wasm' });
-  for (const backend of ['wasm', 'cpu'] as const) {
+  for (const backend of backends) await trainModel(data, { config: { ...config, epochs: 1 }, backend });
+  for (const backend of backends) {
     const before = tf.memory().numTensors;
     await trainModel(data, { config: { ...config, epochs: 2, dropout: 0.1 }, backend });
     await trainModel(ds.dir, { config: { ...config, epochs: 1, optimizer: 'rmsprop' }, backend, streamed: true });

@@ -38,18 +38,48 @@ export const tf: typeof TF = new Proxy({} as typeof TF, {
 });
 
 /**
+ * tfjs-node 4.22.0 calls `util.isNullOrUndefined`, which Node 23 removed: every op then throws
+ * "isNullOrUndefined is not a function". The fix is merged upstream but unreleased
+ * (tensorflow/tfjs#8425, #8609), so it gets back the one function it needs, with Node's meaning.
+ */
+function restoreUtilForTfjsNode(): void {
+  const util = require('node:util') as Record<string, unknown>;
+  if (typeof util.isNullOrUndefined !== 'function') {
+    util.isNullOrUndefined = (value: unknown) => value === null || value === undefined;
+  }
+}
+
+/**
  * Loads `@tensorflow/tfjs-node` (registers the 'tensorflow' backend). It is an optional
- * dependency whose install downloads libtensorflow, so it is missing on offline machines.
+ * dependency whose install downloads libtensorflow, so it is missing on offline machines unless
+ * `node scripts/setup-native.ts` built it from TensorFlow's Python wheel.
  */
 export async function loadNodeBackend(): Promise<boolean> {
+  nodeFailure = undefined;
   try {
+    restoreUtilForTfjsNode();
+    // libtensorflow logs CPU-feature notices to stderr on load; they would land in CLI output.
+    // Read by TensorFlow at its first log line, so it must be set before the import.
+    process.env.TF_CPP_MIN_LOG_LEVEL ??= '2';
     // A variable specifier keeps type checkers from requiring the optional package.
     const name = '@tensorflow/tfjs-node';
     await import(name);
     return tf.findBackend('tensorflow') !== null;
-  } catch {
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    // The package missing is the ordinary offline case; anything else (its binding or
+    // libtensorflow failing to load) is worth telling the user.
+    const missing = err.code === 'ERR_MODULE_NOT_FOUND' && String(err.message).includes("'@tensorflow/tfjs-node'");
+    if (!missing) nodeFailure = String(err.message ?? e).split('\n')[0];
     return false;
   }
+}
+
+let nodeFailure: string | undefined;
+
+/** Why the last loadNodeBackend() failed when tfjs-node is installed but does not load; else undefined. */
+export function nodeBackendFailure(): string | undefined {
+  return nodeFailure;
 }
 
 let wasmLoaded = false;

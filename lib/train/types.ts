@@ -58,7 +58,7 @@ export interface EpochReport {
 export interface TrainOptions {
   /** Model config; missing fields take DEFAULT_MODEL_CONFIG's values. */
   config?: Partial<ModelConfig>;
-  /** Backend; default 'auto' (node if installed, else wasm, else cpu). */
+  /** Backend; default 'auto' (wasm, else node if installed, else cpu). */
   backend?: BackendChoice;
   /** Read train shards from disk one at a time each epoch instead of holding them. Default false. */
   streamed?: boolean;
