@@ -2,12 +2,13 @@
  * The dataset format's writing layer, for any source of rows: shards arrive in groups, each
  * group's files are written and hashed while the caller builds the next one, the train split's
  * statistics are accumulated on the way, and the manifest is written last — all in a temp folder
- * renamed into place when complete. The ticker writer (writer.ts) and test fixtures both use it.
+ * renamed into place when complete. The ticker writer (writer.ts), the generator threads
+ * (generate-worker.ts, which write their groups themselves) and test fixtures use it.
  */
 import { join } from 'node:path';
 import { writeNpyBuffer, type NpyBuffer } from './npy.ts';
 import { MANIFEST_FILE, SCHEMA_VERSION, isDatasetFolder, type Manifest, type Shard, type Split } from './manifest.ts';
-import { statsAccumulator } from './stats.ts';
+import { chunkMoments, statsAccumulator, type ChunkMoments } from './stats.ts';
 import type { ProgressHook } from '../progress.ts';
 import { writeDirAtomic, writeFileAtomic } from '../util/atomic.ts';
 
@@ -25,14 +26,20 @@ export interface ShardBuffers {
   tickers?: Shard['tickers'];
 }
 
-export interface WriteShardsOptions {
+/** One group's shards once on disk, with the moments of its train rows for the statistics. */
+export interface WrittenGroup {
+  /** In the group's order; the manifest lists them so. */
+  shards: Shard[];
+  /** `chunkMoments` of each train shard of the group, in order. */
+  train: ChunkMoments[];
+}
+
+interface ShardFolderOptions {
   out: string;
   force: boolean;
   /** Feature names, in column order. */
   features: string[];
   target: string;
-  /** Groups of shards in order; the next is built while the previous one is written, so at most two are in memory. */
-  groups: AsyncIterable<ShardBuffers[]>;
   /** Shards the groups will hold in all, for progress. */
   shardCount: number;
   /** What is writing, recorded in the output's lock. Default 'caplab data'. */
@@ -42,8 +49,66 @@ export interface WriteShardsOptions {
   onProgress?: ProgressHook;
 }
 
+export interface WriteShardsOptions extends ShardFolderOptions {
+  /** Groups of shards in order; the next is built while the previous one is written, so at most two are in memory. */
+  groups: AsyncIterable<ShardBuffers[]>;
+}
+
+export interface WriteShardGroupsOptions extends ShardFolderOptions {
+  /**
+   * The groups, in order, written into `tmp` by whoever builds them (this thread or workers):
+   * the statistics are merged and progress told in this order, so the manifest never depends on
+   * which group finished first.
+   */
+  groups: (tmp: string) => AsyncIterable<WrittenGroup>;
+}
+
+/** Writes one group's files into `dir` (x, y and meta of every shard at once) and returns their manifest entries. */
+export async function writeGroupFiles(dir: string, group: ShardBuffers[]): Promise<Shard[]> {
+  return Promise.all(group.map(async (sh) => {
+    const file = (part: string) => `${sh.name}-${part}.npy`;
+    const [x, y, meta] = await Promise.all([
+      writeNpyBuffer(join(dir, file('x')), sh.x),
+      writeNpyBuffer(join(dir, file('y')), sh.y),
+      sh.meta ? writeNpyBuffer(join(dir, file('meta')), sh.meta) : undefined,
+    ]);
+    const shard: Shard = { split: sh.split, rows: sh.rows, x: { file: file('x'), ...x }, y: { file: file('y'), ...y } };
+    if (meta) shard.meta = { file: file('meta'), ...meta };
+    if (sh.tickers) shard.tickers = sh.tickers;
+    return shard;
+  }));
+}
+
+/** The train shards' moments of a group built in memory. */
+export function trainMoments(group: ShardBuffers[], width: number): ChunkMoments[] {
+  return group.filter((sh) => sh.split === 'train').map((sh) => chunkMoments(sh.x.data, sh.y.data, width, 0, sh.rows));
+}
+
 /** Writes the groups' shards and the manifest into `out` (atomically) and returns the manifest. */
 export async function writeShards(options: WriteShardsOptions): Promise<Manifest> {
+  const width = options.features.length;
+  // The caller builds the next group on this thread while this group's writes and hashes run on
+  // the thread pool.
+  async function* written(tmp: string): AsyncGenerator<WrittenGroup> {
+    let pending: Promise<WrittenGroup> | null = null;
+    try {
+      for await (const group of options.groups) {
+        const train = trainMoments(group, width);
+        if (pending) yield await pending;
+        pending = writeGroupFiles(tmp, group).then((shards) => ({ shards, train }));
+        // Awaited on the next turn; until then a failed write must not count as unhandled.
+        pending.catch(() => undefined);
+      }
+      if (pending) yield await pending;
+    } finally {
+      if (pending) await pending.catch(() => undefined);
+    }
+  }
+  return writeShardGroups({ ...options, groups: written });
+}
+
+/** Writes the manifest of groups already written into the temp folder, and renames it into place. */
+export async function writeShardGroups(options: WriteShardGroupsOptions): Promise<Manifest> {
   const { onProgress, features } = options;
   return writeDirAtomic(
     options.out,
@@ -52,40 +117,14 @@ export async function writeShards(options: WriteShardsOptions): Promise<Manifest
       const shards: Shard[] = [];
       let rowsDone = 0;
       let bytesDone = 0;
-      const writeGroup = async (group: ShardBuffers[]) => {
-        const written = await Promise.all(group.map(async (sh) => {
-          const file = (part: string) => `${sh.name}-${part}.npy`;
-          const [x, y, meta] = await Promise.all([
-            writeNpyBuffer(join(tmp, file('x')), sh.x),
-            writeNpyBuffer(join(tmp, file('y')), sh.y),
-            sh.meta ? writeNpyBuffer(join(tmp, file('meta')), sh.meta) : undefined,
-          ]);
-          const shard: Shard = { split: sh.split, rows: sh.rows, x: { file: file('x'), ...x }, y: { file: file('y'), ...y } };
-          if (meta) shard.meta = { file: file('meta'), ...meta };
-          if (sh.tickers) shard.tickers = sh.tickers;
-          return shard;
-        }));
-        // Recorded in the group's order once all are on disk, so the manifest does not depend on timing.
-        for (const shard of written) {
+      for await (const group of options.groups(tmp)) {
+        for (const m of group.train) stats.merge(m);
+        for (const shard of group.shards) {
           shards.push(shard);
           rowsDone += shard.rows;
           bytesDone += shard.x.bytes + shard.y.bytes + (shard.meta?.bytes ?? 0);
           onProgress?.({ kind: 'shard-written', done: shards.length, total: options.shardCount, rows: rowsDone, bytes: bytesDone });
         }
-      };
-      // The caller builds the next group on this thread while this group's writes and hashes run
-      // on the thread pool.
-      let pending: Promise<void> | null = null;
-      try {
-        for await (const group of options.groups) {
-          for (const sh of group) if (sh.split === 'train') stats.add(sh.x.data, sh.y.data, 0, sh.rows);
-          if (pending) await pending;
-          pending = writeGroup(group);
-        }
-        if (pending) await pending;
-      } catch (e) {
-        if (pending) await pending.catch(() => undefined);
-        throw e;
       }
       const rows = { train: 0, validation: 0, test: 0, total: 0 };
       for (const sh of shards) rows[sh.split] += sh.rows;

@@ -30,7 +30,8 @@ const live = new Set<string>();
 let hooked = false;
 
 function removeLiveSync(): void {
-  for (const p of live) rmSync(p, { recursive: true, force: true });
+  // Retried: a generator thread may add a file between the listing and the rmdir.
+  for (const p of live) rmSync(p, { recursive: true, force: true, maxRetries: 3 });
   live.clear();
 }
 

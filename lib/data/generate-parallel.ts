@@ -1,0 +1,97 @@
+/**
+ * The synthetic dataset's shard groups built and written by worker threads, one per core: every
+ * ticker's numbers come from its own (seed, ticker) stream, so a group's bytes do not depend on
+ * which thread made it, and the groups are handed back in order for the manifest.
+ */
+import { Worker } from 'node:worker_threads';
+import type { Shard } from './manifest.ts';
+import type { DateSplit } from './split.ts';
+import type { ChunkMoments } from './stats.ts';
+import type { WrittenGroup } from './shard-writer.ts';
+import { CaplabError, type ErrorCode } from '../errors.ts';
+
+/** What a generator thread needs to build any group of the dataset. */
+export interface GroupJob {
+  /** The temp folder the files go into. */
+  dir: string;
+  seed: number;
+  /** Tickers in the dataset. */
+  tickers: number;
+  days: number;
+  shardTickers: number;
+  split: DateSplit;
+}
+
+/** A thread's report on one group. */
+export type FromWorker =
+  | { group: number; shards: Shard[]; train: ChunkMoments[] }
+  | { group: number; error: { code?: ErrorCode; message: string; hint?: string; stack?: string } };
+
+// The source file when run from TypeScript, the compiled one in the built package.
+const WORKER = new URL(import.meta.url.endsWith('.ts') ? './generate-worker.ts' : './generate-worker.js', import.meta.url);
+
+function fromWorker(group: number, e: Extract<FromWorker, { error: unknown }>['error']): Error {
+  if (e.code) return new CaplabError(e.code, e.message, { hint: e.hint });
+  const err = new Error(`generating shard group ${group} failed in a worker thread: ${e.message}`);
+  if (e.stack) err.stack = e.stack;
+  return err;
+}
+
+/**
+ * Builds groups 0 … groupCount − 1 on `workers` threads and yields them in order. Each thread has
+ * at most two groups at a time (one built, one written), so memory stays that of 2 × workers
+ * groups whatever the dataset size; the threads end when the iteration does, even on an error.
+ */
+export async function* groupsInWorkers(job: GroupJob, groupCount: number, workers: number): AsyncGenerator<WrittenGroup> {
+  const n = Math.max(1, Math.min(workers, groupCount));
+  const done = new Map<number, WrittenGroup>();
+  let next = 0;
+  let failure: Error | null = null;
+  let stopping = false;
+  let wake: (() => void) | null = null;
+  const notify = () => {
+    const w = wake;
+    wake = null;
+    w?.();
+  };
+  const threads: Worker[] = [];
+  const give = (w: Worker) => {
+    if (next < groupCount) w.postMessage({ group: next++ });
+  };
+  for (let i = 0; i < n; i++) {
+    const w = new Worker(WORKER, { workerData: job });
+    w.on('message', (m: FromWorker) => {
+      if ('error' in m) failure ??= fromWorker(m.group, m.error);
+      else {
+        done.set(m.group, { shards: m.shards, train: m.train });
+        give(w);
+      }
+      notify();
+    });
+    w.on('error', (e) => {
+      failure ??= e;
+      notify();
+    });
+    w.on('exit', (code) => {
+      if (!stopping) failure ??= new Error(`a data generator thread stopped early (exit code ${code}).`);
+      notify();
+    });
+    threads.push(w);
+    give(w);
+    give(w);
+  }
+  try {
+    for (let g = 0; g < groupCount; g++) {
+      while (!done.has(g)) {
+        if (failure) throw failure;
+        await new Promise<void>((resolve) => (wake = resolve));
+      }
+      const group = done.get(g)!;
+      done.delete(g);
+      yield group;
+    }
+  } finally {
+    stopping = true;
+    await Promise.all(threads.map((w) => w.terminate()));
+  }
+}
