@@ -60,7 +60,7 @@ export const PRICE_RANGE = { min: 1e-6, max: 1e9 } as const;
 export const MAX_VOLUME = 1e15;
 /** Longest line read (a longer one is not a CSV row of this layout). */
 export const MAX_LINE_CHARS = 65_536;
-/** Most rows read over all files: the importer holds every row in memory (~100 bytes each). */
+/** Most rows `readOhlcvCsv` reads over all files: it holds every row in memory (~100 bytes each). */
 export const MAX_CSV_ROWS = 20_000_000;
 
 export interface CsvReadResult {
@@ -105,8 +105,22 @@ function bad(code: ErrorCode, message: string, hint: string): CaplabError {
   return new CaplabError(code, message, { hint });
 }
 
-/** Reads `files` (several files may hold the same ticker's rows); throws on the first bad value. */
-export async function readOhlcvCsv(files: string[], options: CsvReadOptions = {}): Promise<CsvReadResult> {
+/** Receives each accepted row, in file order; `file` indexes the files given, `line` counts from 1. */
+export type CsvRowSink = (name: string, date: number, open: number, high: number, low: number, close: number, volume: number, file: number, line: number) => void;
+
+/** What a scan filled and skipped, by the row policy. */
+export type CsvCounts = Omit<CsvReadResult, 'tickers'>;
+
+export interface CsvScanOptions extends CsvReadOptions {
+  /** Most rows accepted over all files before `csv-too-big`. Default: no limit. */
+  maxRows?: number;
+}
+
+/**
+ * Reads `files` row by row, checking every value, and hands each accepted row to `onRow`: the
+ * caller decides what to keep, so a scan holds one line at a time. Throws on the first bad value.
+ */
+export async function scanOhlcvCsv(files: string[], options: CsvScanOptions, onRow: CsvRowSink): Promise<CsvCounts> {
   if (files.length === 0) {
     throw bad('csv-none', 'No CSV files given.', 'Pass one or more files, e.g. `caplab data import all_stocks_5yr.csv --out data/sp500`.');
   }
@@ -114,15 +128,36 @@ export async function readOhlcvCsv(files: string[], options: CsvReadOptions = {}
   if (!EMPTY_OHL_POLICIES.includes(emptyOhl)) {
     throw new CaplabError('bad-option', `emptyOhl must be ${EMPTY_OHL_POLICIES.join(' or ')}, got ${JSON.stringify(emptyOhl)}.`);
   }
-  const result: CsvReadResult = { tickers: new Map(), filledValues: 0, skippedRows: 0, skippedEmptyOhl: 0, skippedBadRows: 0, emptyOhl, notes: [] };
+  const counts: CsvCounts = { filledValues: 0, skippedRows: 0, skippedEmptyOhl: 0, skippedBadRows: 0, emptyOhl, notes: [] };
   const dates = new Map<string, number | null>();
-  const count = { rows: 0 };
-  for (let i = 0; i < files.length; i++) await readOne(files, i, result, dates, options.skipBadRows ?? false, count);
-  if (result.filledValues > 0) result.notes.push(`${result.filledValues} empty open/high/low values were filled from the close (open = close, high/low = the larger/smaller of open and close).`);
-  if (result.skippedEmptyOhl > 0) result.notes.push(`${result.skippedEmptyOhl} rows with an empty open, high or low were skipped.`);
-  if (result.skippedRows > 0) result.notes.push(`${result.skippedRows} rows with an empty close or volume were skipped.`);
-  if (result.skippedBadRows > 0) result.notes.push(`${result.skippedBadRows} rows with an out-of-range value were skipped.`);
-  return result;
+  const count = { rows: 0, max: options.maxRows ?? Infinity };
+  for (let i = 0; i < files.length; i++) await readOne(files, i, counts, dates, options.skipBadRows ?? false, count, onRow);
+  if (counts.filledValues > 0) counts.notes.push(`${counts.filledValues} empty open/high/low values were filled from the close (open = close, high/low = the larger/smaller of open and close).`);
+  if (counts.skippedEmptyOhl > 0) counts.notes.push(`${counts.skippedEmptyOhl} rows with an empty open, high or low were skipped.`);
+  if (counts.skippedRows > 0) counts.notes.push(`${counts.skippedRows} rows with an empty close or volume were skipped.`);
+  if (counts.skippedBadRows > 0) counts.notes.push(`${counts.skippedBadRows} rows with an out-of-range value were skipped.`);
+  return counts;
+}
+
+/** Reads `files` (several files may hold the same ticker's rows) into memory, one RawTicker each; throws on the first bad value. */
+export async function readOhlcvCsv(files: string[], options: CsvReadOptions = {}): Promise<CsvReadResult> {
+  const tickers = new Map<string, RawTicker>();
+  const counts = await scanOhlcvCsv(files, { ...options, maxRows: MAX_CSV_ROWS }, (name, date, open, high, low, close, volume, file, line) => {
+    let t = tickers.get(name);
+    if (!t) {
+      t = { name, date: [], open: [], high: [], low: [], close: [], volume: [], file: [], line: [], files };
+      tickers.set(name, t);
+    }
+    t.date.push(date);
+    t.open.push(open);
+    t.high.push(high);
+    t.low.push(low);
+    t.close.push(close);
+    t.volume.push(volume);
+    t.file.push(file);
+    t.line.push(line);
+  });
+  return { tickers, ...counts };
 }
 
 /**
@@ -164,7 +199,7 @@ function priceProblem(open: number, high: number, low: number, close: number, vo
   return null;
 }
 
-async function readOne(files: string[], fileIndex: number, result: CsvReadResult, dates: Map<string, number | null>, skipBad: boolean, count: { rows: number }): Promise<void> {
+async function readOne(files: string[], fileIndex: number, result: CsvCounts, dates: Map<string, number | null>, skipBad: boolean, count: { rows: number; max: number }, onRow: CsvRowSink): Promise<void> {
   const file = files[fileIndex];
   try {
     const st = await stat(file);
@@ -211,8 +246,8 @@ async function readOne(files: string[], fileIndex: number, result: CsvReadResult
     if (date === null) {
       throw bad('csv-date', `${where()}: date "${dateText.trim()}" is not a date in YYYY-MM-DD form.`, 'Write dates as YYYY-MM-DD (e.g. 2013-02-08).');
     }
-    if (++count.rows > MAX_CSV_ROWS) {
-      throw bad('csv-too-big', `${where()}: more than ${MAX_CSV_ROWS.toLocaleString('en-US')} rows; the importer holds every row in memory.`, 'Import fewer tickers or years at a time.');
+    if (++count.rows > count.max) {
+      throw bad('csv-too-big', `${where()}: more than ${count.max.toLocaleString('en-US')} rows; this reader holds every row in memory.`, 'Import fewer tickers or years at a time.');
     }
     const values: number[] = [];
     let emptyCore = false;
@@ -257,19 +292,7 @@ async function readOne(files: string[], fileIndex: number, result: CsvReadResult
       }
       throw bad('csv-value', `${where()}: ${problem.message}.`, `Fix the ${problem.column} value or remove the line (or pass --skip-bad-rows to leave such rows out, counted).`);
     }
-    let t = result.tickers.get(name);
-    if (!t) {
-      t = { name, date: [], open: [], high: [], low: [], close: [], volume: [], file: [], line: [], files };
-      result.tickers.set(name, t);
-    }
-    t.date.push(date);
-    t.open.push(open);
-    t.high.push(high);
-    t.low.push(low);
-    t.close.push(close);
-    t.volume.push(volume);
-    t.file.push(fileIndex);
-    t.line.push(lineNo);
+    onRow(name, date, open, high, low, close, volume, fileIndex, lineNo);
   }
   if (!cols) throw bad('csv-empty', `${file} is empty (no header line).`, 'Pass a CSV with a header line: date,open,high,low,close,volume,Name.');
 }

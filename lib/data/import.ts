@@ -1,10 +1,15 @@
 /** `importCsv`: real daily OHLCV files turned into a dataset with the same features and split. */
-import { resolve } from 'node:path';
+import { stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join, resolve } from 'node:path';
 import { CaplabError } from '../errors.ts';
 import type { ProgressHook } from '../progress.ts';
 import { checkOutputTarget } from '../util/atomic.ts';
+import { makeTempDir } from '../util/temp-dir.ts';
 import { isoDate } from './calendar.ts';
-import { readOhlcvCsv, rowWhere, sortTicker, type EmptyOhlPolicy, type RawTicker } from './csv.ts';
+import { rowWhere, scanOhlcvCsv, sortTicker, type CsvCounts, type EmptyOhlPolicy, type RawTicker } from './csv.ts';
+import { TickerSpill, SPILL } from './csv-spill.ts';
+import { DateSet } from './date-set.ts';
 import { isDatasetFolder } from './manifest.ts';
 import { MIN_HISTORY, WARMUP } from './features.ts';
 import { summarize, type DatasetSummary } from './generate.ts';
@@ -50,10 +55,30 @@ export interface ImportSummary extends DatasetSummary {
   notes: string[];
 }
 
+/** Dates are UTC midnights in milliseconds; the date index counts days. */
+const DAY_MS = 86_400_000;
+
+/** What the scan keeps of a ticker: its name, row count and dates; the rows themselves are spilled. */
+interface TickerIndex {
+  name: string;
+  /** Spill id: order of first sight. */
+  id: number;
+  rows: number;
+  /** Days since 1970. */
+  dates: DateSet;
+  /** Whether a date came twice (the error is raised in name order, after the scan, as before). */
+  duplicate: boolean;
+}
+
 /**
  * Imports daily OHLCV CSV files (date, open, high, low, close, volume, Name; many tickers in one
  * file or one per file). Tickers are numbered by name; features, target and split are those of
  * the synthetic data.
+ *
+ * Streamed in two passes: the scan checks every row, indexes each ticker's dates and parks its
+ * rows in a per-ticker spill file beside the output; the writer then loads one ticker at a time
+ * in name order. Memory is one ticker's rows, one shard group and a fixed buffer, in any row
+ * order.
  *
  * @example await importCsv(['all_stocks_5yr.csv'], { out: 'data/sp500' })
  */
@@ -64,61 +89,129 @@ export async function importCsv(files: string[], options: ImportOptions): Promis
   const shardTickers = checkInteger('shardTickers', o.shardTickers, 1);
   // The output is checked before any CSV is read: a refusal should not wait for a big file.
   await checkOutputTarget(out, { force: o.force, isOurs: isDatasetFolder, noun: 'dataset folder' });
-  const read = await readOhlcvCsv(files, { emptyOhl: o.emptyOhl, skipBadRows: o.skipBadRows });
-  o.onProgress?.({ kind: 'message', text: `read ${read.tickers.size} tickers from ${files.length} file(s)` });
-  const notes = [...read.notes];
-  const names = [...read.tickers.keys()].sort();
-  const kept: RawTicker[] = [];
-  for (const name of names) {
-    const t = sortTicker(read.tickers.get(name)!);
-    if (t.date.length < MIN_HISTORY) {
-      if (o.skipShort) {
-        notes.push(`Left out ${name}: ${t.date.length} trading days, fewer than the ${MIN_HISTORY} the features need.`);
-        continue;
+  const spillDir = await makeTempDir(await spillTarget(out));
+  try {
+    const spill = new TickerSpill(spillDir.path);
+    const byName = new Map<string, TickerIndex>();
+    const read = await scanOhlcvCsv(files, { emptyOhl: o.emptyOhl, skipBadRows: o.skipBadRows }, (name, date, open, high, low, close, volume, file, line) => {
+      let t = byName.get(name);
+      if (!t) {
+        // A copy: the name is a slice of a 64 KiB read chunk, which it would otherwise keep alive.
+        const own = Buffer.from(name, 'utf8').toString('utf8');
+        t = { name: own, id: byName.size, rows: 0, dates: new DateSet(), duplicate: false };
+        byName.set(own, t);
       }
-      throw new CaplabError('csv-short-history', `Ticker ${name} has ${t.date.length} trading days (${t.date.length > 0 ? rowWhere(t, 0) : files[0]} …); the features need at least ${MIN_HISTORY} (${WARMUP} days of history, the day itself and the next day for the target).`, {
-        hint: 'Remove its rows, add more history, or pass --skip-short to leave such tickers out.',
+      t.rows++;
+      if (!t.dates.add(date / DAY_MS)) t.duplicate = true;
+      spill.add(t.id, date, open, high, low, close, volume, file, line);
+    });
+    spill.flush();
+    o.onProgress?.({ kind: 'message', text: `read ${byName.size} tickers from ${files.length} file(s)` });
+    const loadRaw = (t: TickerIndex): RawTicker => rawTicker(t.name, spill.load(t.id), files);
+    const notes = [...read.notes];
+    const kept: TickerIndex[] = [];
+    for (const name of [...byName.keys()].sort()) {
+      const t = byName.get(name)!;
+      // Loaded only to name the rows in the error: sortTicker throws on the first date seen twice.
+      if (t.duplicate) sortTicker(loadRaw(t));
+      if (t.rows < MIN_HISTORY) {
+        if (o.skipShort) {
+          notes.push(`Left out ${name}: ${t.rows} trading days, fewer than the ${MIN_HISTORY} the features need.`);
+          continue;
+        }
+        const sorted = sortTicker(loadRaw(t));
+        throw new CaplabError('csv-short-history', `Ticker ${name} has ${t.rows} trading days (${t.rows > 0 ? rowWhere(sorted, 0) : files[0]} …); the features need at least ${MIN_HISTORY} (${WARMUP} days of history, the day itself and the next day for the target).`, {
+          hint: 'Remove its rows, add more history, or pass --skip-short to leave such tickers out.',
+        });
+      }
+      kept.push(t);
+    }
+    if (kept.length === 0) {
+      throw new CaplabError('csv-no-rows', `No ticker in ${files.join(', ')} has enough history (${MIN_HISTORY} trading days) to make a dataset.`, {
+        hint: 'Import files with longer price histories.',
       });
     }
-    kept.push(t);
+    return { ...summarize(out, await writeTickers(out, files, o, shardTickers, kept, read, loadRaw), start), notes };
+  } finally {
+    await spillDir.remove();
   }
-  if (kept.length === 0) {
-    throw new CaplabError('csv-no-rows', `No ticker in ${files.join(', ')} has enough history (${MIN_HISTORY} trading days) to make a dataset.`, {
-      hint: 'Import files with longer price histories.',
-    });
-  }
+}
+
+/**
+ * Where the spill folder goes: beside the output (same disk, swept like its temp folders if the
+ * import is killed), or in the system's temp folder while the output's parent does not exist yet
+ * (the import does not make folders before its input is known to be good).
+ */
+async function spillTarget(out: string): Promise<string> {
+  const parent = dirname(resolve(out));
+  const isDir = await stat(parent).then((s) => s.isDirectory(), () => false);
+  return join(isDir ? parent : tmpdir(), `${basename(resolve(out))}.csv-rows`);
+}
+
+/** A spilled ticker as the reader's RawTicker, rows in read order. */
+function rawTicker(name: string, rows: Float64Array, files: string[]): RawTicker {
+  const n = rows.length / SPILL.fields;
+  const col = (k: number) => Array.from({ length: n }, (_, i) => rows[i * SPILL.fields + k]);
+  return { name, date: col(SPILL.date), open: col(SPILL.open), high: col(SPILL.high), low: col(SPILL.low), close: col(SPILL.close), volume: col(SPILL.volume), file: col(SPILL.file), line: col(SPILL.line), files };
+}
+
+/** The calendar, the split and the shards, one ticker loaded at a time. */
+async function writeTickers(out: string, files: string[], o: Required<Pick<ImportOptions, 'force' | 'skipBadRows'>> & ImportOptions, shardTickers: number, kept: TickerIndex[], read: CsvCounts, loadRaw: (t: TickerIndex) => RawTicker) {
   // One calendar for all tickers: the union of their dates; a row's day index is its place in it.
-  const calendar = [...new Set(kept.flatMap((t) => t.date))].sort((a, b) => a - b);
-  const dayOf = new Map(calendar.map((d, i) => [d, i]));
-  const series: OhlcvSeries[] = kept.map((t) => {
-    const n = t.date.length;
-    return {
-      n,
-      open: Float64Array.from(t.open),
-      high: Float64Array.from(t.high),
-      low: Float64Array.from(t.low),
-      close: Float64Array.from(t.close),
-      volume: Float64Array.from(t.volume),
-      day: Int32Array.from(t.date, (d) => dayOf.get(d)!),
-    };
-  });
-  // reduce, not Math.min(...): a spread of many tickers would overflow the call stack.
-  const firstRow = series.reduce((m, s) => Math.min(m, s.day[WARMUP]), Infinity);
-  const endRow = series.reduce((m, s) => Math.max(m, s.day[s.n - 2]), -Infinity) + 1;
+  const all = new DateSet();
+  for (const t of kept) for (const d of t.dates.days()) all.add(d);
+  const calendar = Array.from(all.toArray(), (d) => d * DAY_MS);
+  const dayOf = new Map<number, number>();
+  calendar.forEach((ms, i) => dayOf.set(ms, i));
+  const dayIndices = (t: TickerIndex) => Int32Array.from(t.dates.toArray(), (d) => dayOf.get(d * DAY_MS)!);
+  let firstRow = Infinity;
+  let endRow = -Infinity;
+  for (const t of kept) {
+    const day = dayIndices(t);
+    firstRow = Math.min(firstRow, day[WARMUP]);
+    endRow = Math.max(endRow, day[day.length - 2] + 1);
+  }
   const split = dateSplit(firstRow, endRow);
+  // The writer asks for a ticker's days to size its group, then loads it; only the ticker being
+  // loaded (and its rows' origins, for an error) is held.
+  let current: { i: number; series: OhlcvSeries; raw: RawTicker } | null = null;
+  const load = (i: number) => {
+    if (current?.i !== i) {
+      const raw = sortTicker(loadRaw(kept[i]));
+      const series: OhlcvSeries = {
+        n: raw.date.length,
+        open: Float64Array.from(raw.open),
+        high: Float64Array.from(raw.high),
+        low: Float64Array.from(raw.low),
+        close: Float64Array.from(raw.close),
+        volume: Float64Array.from(raw.volume),
+        day: Int32Array.from(raw.date, (d) => dayOf.get(d)!),
+      };
+      current = { i, series, raw };
+    }
+    return current;
+  };
   const { manifest } = await writeDataset({
     out,
     force: o.force,
     what: 'data import',
-    rows: series.reduce((a, s) => a + Math.max(0, s.n - WARMUP - 1), 0),
+    rows: kept.reduce((a, t) => a + Math.max(0, t.rows - WARMUP - 1), 0),
     shardTickers,
     split,
     onProgress: o.onProgress,
-    source: { count: series.length, days: (i) => series[i], load: (i) => series[i], where: (i, t) => `${kept[i].name} ${rowWhere(kept[i], t)}` },
+    source: {
+      count: kept.length,
+      days: (i) => {
+        const day = dayIndices(kept[i]);
+        return { day, n: day.length };
+      },
+      load: (i) => load(i).series,
+      where: (i, t) => `${kept[i].name} ${rowWhere(load(i).raw, t)}`,
+    },
     manifest: {
       source: {
         type: 'csv',
-        tickers: series.length,
+        tickers: kept.length,
         days: calendar.length,
         files: files.map((f) => resolve(f)),
         warmupDays: WARMUP,
@@ -142,5 +235,5 @@ export async function importCsv(files: string[], options: ImportOptions): Promis
       dates: calendar.map(isoDate),
     },
   });
-  return { ...summarize(out, manifest, start), notes };
+  return manifest;
 }
