@@ -39,19 +39,15 @@ export class DateSet {
   }
 
   /** The days in increasing order. */
-  *days(): Generator<number> {
-    for (let b = 0; b < this.bits.length; b++) {
-      const v = this.bits[b];
-      if (v === 0) continue;
-      for (let k = 0; k < 8; k++) if (v & (1 << k)) yield this.base + b * 8 + k;
-    }
-  }
-
-  /** The days in increasing order, as an array. */
   toArray(): Int32Array {
     const out = new Int32Array(this.count);
     let i = 0;
-    for (const d of this.days()) out[i++] = d;
+    const bits = this.bits;
+    for (let b = 0; b < bits.length; b++) {
+      const v = bits[b];
+      if (v === 0) continue;
+      for (let k = 0; k < 8; k++) if (v & (1 << k)) out[i++] = this.base + b * 8 + k;
+    }
     return out;
   }
 }

@@ -5,10 +5,9 @@
  * with two sets of buffers reused in turn, so a thread holds at most two groups.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { allocNpy, type NpyBuffer } from './npy.ts';
 import { FEATURE_COUNT, featureScratch } from './features.ts';
-import { buildGroup, groupTickers, type ShardAlloc } from './group-build.ts';
-import { trainMoments, writeGroupFiles, type ShardBuffers } from './shard-writer.ts';
+import { buildGroup, groupTickers, reusingAlloc } from './group-build.ts';
+import { trainMoments, writeGroupFiles } from './shard-writer.ts';
 import { syntheticSource } from './synthetic-source.ts';
 import { CaplabError } from '../errors.ts';
 import type { GroupJob, FromWorker } from './generate-parallel.ts';
@@ -19,23 +18,7 @@ const source = syntheticSource(job.seed, job.tickers, job.days);
 const scratch = featureScratch();
 
 // Buffers of the same shape are reused: allocating ~10 MB a group made the collector a fifth of the work.
-const spare = new Map<string, NpyBuffer[]>();
-const take = (dtype: '<f4' | '<i4', shape: number[]): NpyBuffer => spare.get(`${dtype}${shape}`)?.pop() ?? allocNpy(dtype as '<f4', shape);
-const alloc: ShardAlloc = {
-  f4: (shape) => take('<f4', shape) as NpyBuffer<Float32Array>,
-  i4: (shape) => take('<i4', shape) as NpyBuffer<Int32Array>,
-};
-function release(group: ShardBuffers[]): void {
-  for (const sh of group) {
-    for (const [dtype, buf] of [['<f4', sh.x], ['<f4', sh.y], ['<i4', sh.meta]] as const) {
-      if (!buf) continue;
-      const key = `${dtype}${buf.shape}`;
-      const list = spare.get(key) ?? [];
-      list.push(buf);
-      spare.set(key, list);
-    }
-  }
-}
+const alloc = reusingAlloc();
 
 function fail(group: number, e: unknown): void {
   const error = e instanceof CaplabError
@@ -53,7 +36,7 @@ port.on('message', ({ group }: { group: number }) => {
       // Not awaited: the next group is built while this one's files are written.
       writeGroupFiles(job.dir, shards).then(
         (written) => {
-          release(shards);
+          alloc.release(shards);
           port.postMessage({ group, shards: written, train } satisfies FromWorker);
         },
         (e) => fail(group, e),

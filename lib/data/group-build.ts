@@ -30,6 +30,31 @@ export interface ShardAlloc {
 
 export const freshAlloc: ShardAlloc = { f4: (shape) => allocNpy('<f4', shape), i4: (shape) => allocNpy('<i4', shape) };
 
+/**
+ * An allocator that hands back buffers of groups already written (`release`) for shards of the
+ * same shape: groups of equal size then cost no new memory, and the collector (which frees large
+ * buffers late) has nothing to catch up with.
+ */
+export function reusingAlloc(): ShardAlloc & { release(group: ShardBuffers[]): void } {
+  const spare = new Map<string, NpyBuffer[]>();
+  const take = (dtype: '<f4' | '<i4', shape: number[]): NpyBuffer => spare.get(`${dtype}${shape}`)?.pop() ?? allocNpy(dtype as '<f4', shape);
+  return {
+    f4: (shape) => take('<f4', shape) as NpyBuffer<Float32Array>,
+    i4: (shape) => take('<i4', shape) as NpyBuffer<Int32Array>,
+    release(group) {
+      for (const sh of group) {
+        for (const [dtype, buf] of [['<f4', sh.x], ['<f4', sh.y], ['<i4', sh.meta]] as const) {
+          if (!buf) continue;
+          const key = `${dtype}${buf.shape}`;
+          const list = spare.get(key) ?? [];
+          list.push(buf);
+          spare.set(key, list);
+        }
+      }
+    },
+  };
+}
+
 /** Ticker ids of group `g`: made when needed, since a list of every ticker can itself be huge. */
 export function groupTickers(g: number, shardTickers: number, count: number): number[] {
   const ids: number[] = [];

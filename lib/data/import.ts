@@ -90,8 +90,9 @@ export async function importCsv(files: string[], options: ImportOptions): Promis
   // The output is checked before any CSV is read: a refusal should not wait for a big file.
   await checkOutputTarget(out, { force: o.force, isOurs: isDatasetFolder, noun: 'dataset folder' });
   const spillDir = await makeTempDir(await spillTarget(out));
+  let opened: TickerSpill | undefined;
   try {
-    const spill = new TickerSpill(spillDir.path);
+    const spill = (opened = new TickerSpill(spillDir.path));
     const byName = new Map<string, TickerIndex>();
     const read = await scanOhlcvCsv(files, { emptyOhl: o.emptyOhl, skipBadRows: o.skipBadRows }, (name, date, open, high, low, close, volume, file, line) => {
       let t = byName.get(name);
@@ -107,7 +108,8 @@ export async function importCsv(files: string[], options: ImportOptions): Promis
     });
     spill.flush();
     o.onProgress?.({ kind: 'message', text: `read ${byName.size} tickers from ${files.length} file(s)` });
-    const loadRaw = (t: TickerIndex): RawTicker => rawTicker(t.name, spill.load(t.id), files);
+    const loadRows = (t: TickerIndex) => spill.load(t.id);
+    const loadRaw = (t: TickerIndex): RawTicker => rawTicker(t.name, loadRows(t), files);
     const notes = [...read.notes];
     const kept: TickerIndex[] = [];
     for (const name of [...byName.keys()].sort()) {
@@ -131,8 +133,9 @@ export async function importCsv(files: string[], options: ImportOptions): Promis
         hint: 'Import files with longer price histories.',
       });
     }
-    return { ...summarize(out, await writeTickers(out, files, o, shardTickers, kept, read, loadRaw), start), notes };
+    return { ...summarize(out, await writeTickers(out, files, o, shardTickers, kept, read, loadRows), start), notes };
   } finally {
+    opened?.close();
     await spillDir.remove();
   }
 }
@@ -156,14 +159,22 @@ function rawTicker(name: string, rows: Float64Array, files: string[]): RawTicker
 }
 
 /** The calendar, the split and the shards, one ticker loaded at a time. */
-async function writeTickers(out: string, files: string[], o: Required<Pick<ImportOptions, 'force' | 'skipBadRows'>> & ImportOptions, shardTickers: number, kept: TickerIndex[], read: CsvCounts, loadRaw: (t: TickerIndex) => RawTicker) {
+async function writeTickers(out: string, files: string[], o: Required<Pick<ImportOptions, 'force' | 'skipBadRows'>> & ImportOptions, shardTickers: number, kept: TickerIndex[], read: CsvCounts, loadRows: (t: TickerIndex) => Float64Array) {
+  const F = SPILL.fields;
   // One calendar for all tickers: the union of their dates; a row's day index is its place in it.
   const all = new DateSet();
-  for (const t of kept) for (const d of t.dates.days()) all.add(d);
-  const calendar = Array.from(all.toArray(), (d) => d * DAY_MS);
-  const dayOf = new Map<number, number>();
-  calendar.forEach((ms, i) => dayOf.set(ms, i));
-  const dayIndices = (t: TickerIndex) => Int32Array.from(t.dates.toArray(), (d) => dayOf.get(d * DAY_MS)!);
+  for (const t of kept) for (const d of t.dates.toArray()) all.add(d);
+  const days = all.toArray();
+  const calendar = Array.from(days, (d) => d * DAY_MS);
+  // Calendar index by day number, as an array over the calendar's span: a look-up per row.
+  const first = days[0];
+  const indexOfDay = new Int32Array(days[days.length - 1] - first + 1);
+  days.forEach((d, i) => (indexOfDay[d - first] = i));
+  const dayIndices = (t: TickerIndex) => {
+    const own = t.dates.toArray();
+    for (let k = 0; k < own.length; k++) own[k] = indexOfDay[own[k] - first];
+    return own;
+  };
   let firstRow = Infinity;
   let endRow = -Infinity;
   for (const t of kept) {
@@ -174,22 +185,34 @@ async function writeTickers(out: string, files: string[], o: Required<Pick<Impor
   const split = dateSplit(firstRow, endRow);
   // The writer asks for a ticker's days to size its group, then loads it; only the ticker being
   // loaded (and its rows' origins, for an error) is held.
-  let current: { i: number; series: OhlcvSeries; raw: RawTicker } | null = null;
+  let current: { i: number; series: OhlcvSeries; origin: Float64Array; order: Int32Array } | null = null;
   const load = (i: number) => {
     if (current?.i !== i) {
-      const raw = sortTicker(loadRaw(kept[i]));
-      const series: OhlcvSeries = {
-        n: raw.date.length,
-        open: Float64Array.from(raw.open),
-        high: Float64Array.from(raw.high),
-        low: Float64Array.from(raw.low),
-        close: Float64Array.from(raw.close),
-        volume: Float64Array.from(raw.volume),
-        day: Int32Array.from(raw.date, (d) => dayOf.get(d)!),
-      };
-      current = { i, series, raw };
+      const rows = loadRows(kept[i]);
+      const n = rows.length / F;
+      // In date order; the scan found no date twice. Rows usually come sorted: no sort then.
+      const order = Int32Array.from({ length: n }, (_, k) => k);
+      let sorted = true;
+      for (let k = 1; k < n && sorted; k++) sorted = rows[k * F] > rows[(k - 1) * F];
+      if (!sorted) order.sort((a, b) => rows[a * F] - rows[b * F]);
+      const series: OhlcvSeries = { n, open: new Float64Array(n), high: new Float64Array(n), low: new Float64Array(n), close: new Float64Array(n), volume: new Float64Array(n), day: new Int32Array(n) };
+      for (let k = 0; k < n; k++) {
+        const r = order[k] * F;
+        series.day[k] = indexOfDay[rows[r + SPILL.date] / DAY_MS - first];
+        series.open[k] = rows[r + SPILL.open];
+        series.high[k] = rows[r + SPILL.high];
+        series.low[k] = rows[r + SPILL.low];
+        series.close[k] = rows[r + SPILL.close];
+        series.volume[k] = rows[r + SPILL.volume];
+      }
+      current = { i, series, origin: rows, order };
     }
     return current;
+  };
+  const where = (i: number, t: number) => {
+    const { origin, order } = load(i);
+    const r = order[t] * F;
+    return `${kept[i].name} ${files[origin[r + SPILL.file]]}:${origin[r + SPILL.line]}`;
   };
   const { manifest } = await writeDataset({
     out,
@@ -206,7 +229,7 @@ async function writeTickers(out: string, files: string[], o: Required<Pick<Impor
         return { day, n: day.length };
       },
       load: (i) => load(i).series,
-      where: (i, t) => `${kept[i].name} ${rowWhere(load(i).raw, t)}`,
+      where,
     },
     manifest: {
       source: {

@@ -52,6 +52,8 @@ interface ShardFolderOptions {
 export interface WriteShardsOptions extends ShardFolderOptions {
   /** Groups of shards in order; the next is built while the previous one is written, so at most two are in memory. */
   groups: AsyncIterable<ShardBuffers[]>;
+  /** Told when a group's files are on disk: its buffers may be reused from then on. */
+  onWritten?: (group: ShardBuffers[]) => void;
 }
 
 export interface WriteShardGroupsOptions extends ShardFolderOptions {
@@ -95,7 +97,10 @@ export async function writeShards(options: WriteShardsOptions): Promise<Manifest
       for await (const group of options.groups) {
         const train = trainMoments(group, width);
         if (pending) yield await pending;
-        pending = writeGroupFiles(tmp, group).then((shards) => ({ shards, train }));
+        pending = writeGroupFiles(tmp, group).then((shards) => {
+          options.onWritten?.(group);
+          return { shards, train };
+        });
         // Awaited on the next turn; until then a failed write must not count as unhandled.
         pending.catch(() => undefined);
       }

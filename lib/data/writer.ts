@@ -8,7 +8,7 @@ import { SPLITS, type Manifest } from './manifest.ts';
 import { writeShardGroups, writeShards, type ShardBuffers } from './shard-writer.ts';
 import { groupsInWorkers } from './generate-parallel.ts';
 import { FEATURE_COUNT, FEATURE_NAMES, TARGET_NAME, featureScratch } from './features.ts';
-import { buildGroup, groupTickers, type TickerSource } from './group-build.ts';
+import { buildGroup, groupTickers, reusingAlloc, type TickerSource } from './group-build.ts';
 import type { DateSplit } from './split.ts';
 import type { ProgressHook } from '../progress.ts';
 import { checkFreeSpace } from '../util/disk.ts';
@@ -61,11 +61,12 @@ async function checkSize(out: string, rows: number | undefined, tickers: number,
 export async function writeDataset(options: WriteDatasetOptions): Promise<WrittenDataset> {
   const { source, split, shardTickers } = options;
   const groupCount = await checkSize(options.out, options.rows, source.count, shardTickers);
+  const alloc = reusingAlloc();
   async function* groups(): AsyncGenerator<ShardBuffers[]> {
     const scratch = featureScratch();
-    for (let g = 0; g < groupCount; g++) yield buildGroup(source, g, groupTickers(g, shardTickers, source.count), split, scratch);
+    for (let g = 0; g < groupCount; g++) yield buildGroup(source, g, groupTickers(g, shardTickers, source.count), split, scratch, alloc);
   }
-  const manifest = await writeShards({ ...folderOptions(options, groupCount), groups: groups() });
+  const manifest = await writeShards({ ...folderOptions(options, groupCount), groups: groups(), onWritten: alloc.release });
   return { path: options.out, manifest };
 }
 
