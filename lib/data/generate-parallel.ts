@@ -12,8 +12,6 @@ import { CaplabError, type ErrorCode } from '../errors.ts';
 
 /** What a generator thread needs to build any group of the dataset. */
 export interface GroupJob {
-  /** The temp folder the files go into. */
-  dir: string;
   seed: number;
   /** Tickers in the dataset. */
   tickers: number;
@@ -37,14 +35,23 @@ function fromWorker(group: number, e: Extract<FromWorker, { error: unknown }>['e
   return err;
 }
 
+export interface GroupWorkers {
+  /** Builds groups 0 … groupCount − 1 into `dir` and yields them in order; call once. */
+  groups(dir: string): AsyncGenerator<WrittenGroup>;
+  /** Ends the threads (also when `groups` ends, even on an error). */
+  stop(): Promise<void>;
+}
+
 /**
- * Builds groups 0 … groupCount − 1 on `workers` threads and yields them in order. Each thread has
- * at most two groups at a time (one built, one written), so memory stays that of 2 × workers
- * groups whatever the dataset size; the threads end when the iteration does, even on an error.
+ * Starts `workers` threads (at most one per group) for a dataset of `groupCount` groups. They
+ * start before the output folder is ready, since a thread takes a while to load its modules.
+ * Each thread has at most two groups at a time (one built, one written), so memory stays that of
+ * 2 × workers groups whatever the dataset size.
  */
-export async function* groupsInWorkers(job: GroupJob, groupCount: number, workers: number): AsyncGenerator<WrittenGroup> {
+export function startGroupWorkers(job: GroupJob, groupCount: number, workers: number): GroupWorkers {
   const n = Math.max(1, Math.min(workers, groupCount));
   const done = new Map<number, WrittenGroup>();
+  let dir = '';
   let next = 0;
   let failure: Error | null = null;
   let stopping = false;
@@ -54,10 +61,10 @@ export async function* groupsInWorkers(job: GroupJob, groupCount: number, worker
     wake = null;
     w?.();
   };
-  const threads: Worker[] = [];
   const give = (w: Worker) => {
-    if (next < groupCount) w.postMessage({ group: next++ });
+    if (next < groupCount) w.postMessage({ group: next++, dir });
   };
+  const threads: Worker[] = [];
   for (let i = 0; i < n; i++) {
     const w = new Worker(WORKER, { workerData: job });
     w.on('message', (m: FromWorker) => {
@@ -77,21 +84,30 @@ export async function* groupsInWorkers(job: GroupJob, groupCount: number, worker
       notify();
     });
     threads.push(w);
-    give(w);
-    give(w);
   }
-  try {
-    for (let g = 0; g < groupCount; g++) {
-      while (!done.has(g)) {
-        if (failure) throw failure;
-        await new Promise<void>((resolve) => (wake = resolve));
-      }
-      const group = done.get(g)!;
-      done.delete(g);
-      yield group;
-    }
-  } finally {
+  const stop = async () => {
     stopping = true;
     await Promise.all(threads.map((w) => w.terminate()));
+  };
+  async function* groups(into: string): AsyncGenerator<WrittenGroup> {
+    dir = into;
+    for (const w of threads) {
+      give(w);
+      give(w);
+    }
+    try {
+      for (let g = 0; g < groupCount; g++) {
+        while (!done.has(g)) {
+          if (failure) throw failure;
+          await new Promise<void>((resolve) => (wake = resolve));
+        }
+        const group = done.get(g)!;
+        done.delete(g);
+        yield group;
+      }
+    } finally {
+      await stop();
+    }
   }
+  return { groups, stop };
 }

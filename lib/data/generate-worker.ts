@@ -7,7 +7,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { FEATURE_COUNT, featureScratch } from './features.ts';
 import { buildGroup, groupTickers, reusingAlloc } from './group-build.ts';
-import { trainMoments, writeGroupFiles } from './shard-writer.ts';
+import { trainMoments, writeGroupFiles } from './group-files.ts';
 import { syntheticSource } from './synthetic-source.ts';
 import { CaplabError } from '../errors.ts';
 import type { GroupJob, FromWorker } from './generate-parallel.ts';
@@ -28,13 +28,13 @@ function fail(group: number, e: unknown): void {
 }
 
 let building: Promise<void> = Promise.resolve();
-port.on('message', ({ group }: { group: number }) => {
+port.on('message', ({ group, dir }: { group: number; dir: string }) => {
   building = building.then(async () => {
     try {
       const shards = await buildGroup(source, group, groupTickers(group, job.shardTickers, job.tickers), job.split, scratch, alloc);
       const train = trainMoments(shards, FEATURE_COUNT);
       // Not awaited: the next group is built while this one's files are written.
-      writeGroupFiles(job.dir, shards).then(
+      writeGroupFiles(dir, shards).then(
         (written) => {
           alloc.release(shards);
           port.postMessage({ group, shards: written, train } satisfies FromWorker);

@@ -6,9 +6,10 @@
  * (generate-worker.ts, which write their groups themselves) and test fixtures use it.
  */
 import { join } from 'node:path';
-import { writeNpyBuffer, type NpyBuffer } from './npy.ts';
+import type { NpyBuffer } from './npy.ts';
 import { MANIFEST_FILE, SCHEMA_VERSION, isDatasetFolder, type Manifest, type Shard, type Split } from './manifest.ts';
-import { chunkMoments, statsAccumulator, type ChunkMoments } from './stats.ts';
+import { statsAccumulator, type ChunkMoments } from './stats.ts';
+import { trainMoments, writeGroupFiles } from './group-files.ts';
 import type { ProgressHook } from '../progress.ts';
 import { writeDirAtomic, writeFileAtomic } from '../util/atomic.ts';
 
@@ -63,27 +64,6 @@ export interface WriteShardGroupsOptions extends ShardFolderOptions {
    * which group finished first.
    */
   groups: (tmp: string) => AsyncIterable<WrittenGroup>;
-}
-
-/** Writes one group's files into `dir` (x, y and meta of every shard at once) and returns their manifest entries. */
-export async function writeGroupFiles(dir: string, group: ShardBuffers[]): Promise<Shard[]> {
-  return Promise.all(group.map(async (sh) => {
-    const file = (part: string) => `${sh.name}-${part}.npy`;
-    const [x, y, meta] = await Promise.all([
-      writeNpyBuffer(join(dir, file('x')), sh.x),
-      writeNpyBuffer(join(dir, file('y')), sh.y),
-      sh.meta ? writeNpyBuffer(join(dir, file('meta')), sh.meta) : undefined,
-    ]);
-    const shard: Shard = { split: sh.split, rows: sh.rows, x: { file: file('x'), ...x }, y: { file: file('y'), ...y } };
-    if (meta) shard.meta = { file: file('meta'), ...meta };
-    if (sh.tickers) shard.tickers = sh.tickers;
-    return shard;
-  }));
-}
-
-/** The train shards' moments of a group built in memory. */
-export function trainMoments(group: ShardBuffers[], width: number): ChunkMoments[] {
-  return group.filter((sh) => sh.split === 'train').map((sh) => chunkMoments(sh.x.data, sh.y.data, width, 0, sh.rows));
 }
 
 /** Writes the groups' shards and the manifest into `out` (atomically) and returns the manifest. */

@@ -6,7 +6,7 @@
  */
 import { SPLITS, type Manifest } from './manifest.ts';
 import { writeShardGroups, writeShards, type ShardBuffers } from './shard-writer.ts';
-import { groupsInWorkers } from './generate-parallel.ts';
+import { startGroupWorkers } from './generate-parallel.ts';
 import { FEATURE_COUNT, FEATURE_NAMES, TARGET_NAME, featureScratch } from './features.ts';
 import { buildGroup, groupTickers, reusingAlloc, type TickerSource } from './group-build.ts';
 import type { DateSplit } from './split.ts';
@@ -80,12 +80,16 @@ export interface WriteSyntheticOptions extends Omit<WriteDatasetOptions, 'source
 /** The synthetic dataset built by worker threads: the same bytes as `writeDataset` of `syntheticSource`. */
 export async function writeSyntheticInWorkers(options: WriteSyntheticOptions): Promise<WrittenDataset> {
   const { synthetic, split, shardTickers } = options;
-  const groupCount = await checkSize(options.out, options.rows, synthetic.tickers, shardTickers);
-  const manifest = await writeShardGroups({
-    ...folderOptions(options, groupCount),
-    groups: (dir) => groupsInWorkers({ dir, ...synthetic, shardTickers, split }, groupCount, options.workers),
-  });
-  return { path: options.out, manifest };
+  const groupCount = Math.ceil(synthetic.tickers / shardTickers);
+  // Started first: the threads load their modules while the disk space, the lock and the temp folder are seen to.
+  const threads = groupCount <= MAX_SHARD_GROUPS ? startGroupWorkers({ ...synthetic, shardTickers, split }, groupCount, options.workers) : null;
+  try {
+    await checkSize(options.out, options.rows, synthetic.tickers, shardTickers);
+    const manifest = await writeShardGroups({ ...folderOptions(options, groupCount), groups: (dir) => threads!.groups(dir) });
+    return { path: options.out, manifest };
+  } finally {
+    await threads?.stop();
+  }
 }
 
 function folderOptions(options: Omit<WriteDatasetOptions, 'source'>, groupCount: number) {

@@ -1,0 +1,32 @@
+/**
+ * A built group's files written into a folder, and its train rows reduced to moments: what the
+ * generator threads do with each group, kept apart from the folder and manifest logic so a thread
+ * loads only what it runs.
+ */
+import { join } from 'node:path';
+import { writeNpyBuffer } from './npy.ts';
+import type { Shard } from './manifest.ts';
+import { chunkMoments, type ChunkMoments } from './stats.ts';
+import type { ShardBuffers } from './shard-writer.ts';
+
+/** Writes one group's files into `dir` (x, y and meta of every shard at once) and returns their manifest entries. */
+export async function writeGroupFiles(dir: string, group: ShardBuffers[]): Promise<Shard[]> {
+  return Promise.all(group.map(async (sh) => {
+    const file = (part: string) => `${sh.name}-${part}.npy`;
+    const [x, y, meta] = await Promise.all([
+      writeNpyBuffer(join(dir, file('x')), sh.x),
+      writeNpyBuffer(join(dir, file('y')), sh.y),
+      sh.meta ? writeNpyBuffer(join(dir, file('meta')), sh.meta) : undefined,
+    ]);
+    const shard: Shard = { split: sh.split, rows: sh.rows, x: { file: file('x'), ...x }, y: { file: file('y'), ...y } };
+    if (meta) shard.meta = { file: file('meta'), ...meta };
+    if (sh.tickers) shard.tickers = sh.tickers;
+    return shard;
+  }));
+}
+
+/** The train shards' moments of a group built in memory. */
+export function trainMoments(group: ShardBuffers[], width: number): ChunkMoments[] {
+  return group.filter((sh) => sh.split === 'train').map((sh) => chunkMoments(sh.x.data, sh.y.data, width, 0, sh.rows));
+}
+
