@@ -2,6 +2,10 @@
 // - data-write: `generateDataset` at a scale that takes several seconds, in MB/s and rows/s, beside
 //   this machine's plain sequential write of the same number of bytes with Node's fs in one go
 //   (one buffer, one write, fsync) in the same run; ratio = caplab MB/s ÷ plain MB/s.
+//   Generation runs on worker threads (one per core); caplab_cpu_seconds is the process's CPU time
+//   for it, steadier than the wall clock on a shared machine.
+// - data-write-one-thread: the same dataset built on the calling thread only (workers: 0), beside
+//   the same plain write: what the threads add.
 // - data-generate: the generator alone (simulate + features into memory, no disk), in rows/s and
 //   the MB/s of shards that would make; ratio to the plain write says which one limits `data-write`.
 // - data-memory: peak RSS of a child generating the base scale and one generating the bench scale:
@@ -9,7 +13,7 @@
 //   node bench/data-write.bench.ts [--scale 15] [--tickers 100] [--days 1260]
 import { spawnSync } from 'node:child_process';
 import { mkdtemp, open, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { generateDataset } from '../lib/index.ts';
@@ -27,7 +31,9 @@ const MB = 1e6;
 // Same disk as the repository's data folder unless TMPDIR says otherwise.
 const root = await mkdtemp(join(process.env.CAPLAB_BENCH_DIR ?? tmpdir(), 'caplab-bench-data-'));
 try {
+  const cpu0 = process.cpuUsage();
   const s = await generateDataset({ out: join(root, 'data'), scale, tickers, days, seed: 42 });
+  const cpu = process.cpuUsage(cpu0);
 
   const plain = Buffer.alloc(s.bytes, 0x5a);
   const t0 = performance.now();
@@ -40,12 +46,22 @@ try {
   const caplabMBs = s.bytes / MB / s.seconds;
   const plainMBs = s.bytes / MB / plainSeconds;
   console.log(JSON.stringify({
-    bench: 'data-write', scale, tickers: s.manifest.source.tickers, days, rows: s.rows, bytes: s.bytes, shards: s.shards,
-    caplab_seconds: round(s.seconds), caplab_mb_per_s: round(caplabMBs), caplab_rows_per_s: Math.round(s.rows / s.seconds),
+    bench: 'data-write', scale, tickers: s.manifest.source.tickers, days, rows: s.rows, bytes: s.bytes, shards: s.shards, workers: availableParallelism(),
+    caplab_seconds: round(s.seconds), caplab_cpu_seconds: round((cpu.user + cpu.system) / 1e6), caplab_mb_per_s: round(caplabMBs), caplab_rows_per_s: Math.round(s.rows / s.seconds),
     peer: 'node fs.write one buffer + fsync', peer_seconds: round(plainSeconds), peer_mb_per_s: round(plainMBs),
     ratio: round(caplabMBs / plainMBs),
   }));
   await rm(join(root, 'plain.bin'));
+
+  const one = await generateDataset({ out: join(root, 'data-one'), scale, tickers, days, seed: 42, workers: 0 });
+  const oneMBs = one.bytes / MB / one.seconds;
+  console.log(JSON.stringify({
+    bench: 'data-write-one-thread', scale, rows: one.rows, bytes: one.bytes, workers: 0,
+    caplab_seconds: round(one.seconds), caplab_mb_per_s: round(oneMBs), caplab_rows_per_s: Math.round(one.rows / one.seconds),
+    peer: 'node fs.write one buffer + fsync', peer_seconds: round(plainSeconds), peer_mb_per_s: round(plainMBs),
+    ratio: round(oneMBs / plainMBs), threads_speedup: round(one.seconds / s.seconds),
+  }));
+  await rm(join(root, 'data-one'), { recursive: true, force: true });
 
   // The generator alone: every ticker simulated and turned into rows in memory.
   const count = Math.round(tickers * scale);

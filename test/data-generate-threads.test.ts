@@ -5,6 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateDataset, isCaplabError, type ProgressEvent } from '../lib/index.ts';
@@ -56,4 +57,16 @@ test('rejects a thread count that is not a whole number from 0 to 256', async ()
   for (const workers of [-1, 1.5, 1000]) {
     await assert.rejects(generateDataset({ tickers: 2, days: 40, out: join(tmpdir(), 'never-written'), workers }), (e) => isCaplabError(e, 'bad-option') && /workers/.test(e.message));
   }
+});
+
+test('generates from `node --input-type=module -e` code, whose option a thread cannot take', async () => {
+  await withTmp(async (dir) => {
+    const lib = new URL('../lib/index.ts', import.meta.url).href;
+    const code = `const { generateDataset } = await import(${JSON.stringify(lib)});
+const s = await generateDataset({ tickers: 4, days: 40, shardTickers: 2, workers: 2, out: ${JSON.stringify(join(dir, 'e'))} });
+console.log(s.shards);`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', code], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout.trim(), '6');
+  });
 });

@@ -28,6 +28,22 @@ export type FromWorker =
 // The source file when run from TypeScript, the compiled one in the built package.
 const WORKER = new URL(import.meta.url.endsWith('.ts') ? './generate-worker.ts' : './generate-worker.js', import.meta.url);
 
+/**
+ * This process's Node options for the threads, less `--input-type`: it is only for `node -e`
+ * code, and a thread started from a file refuses to start with it. Undefined (inherit) when it
+ * is not there: a list given explicitly must not hold process-wide options either, and inheriting
+ * leaves those out.
+ */
+function threadExecArgv(argv: string[] = process.execArgv): string[] | undefined {
+  if (!argv.some((a) => a === '--input-type' || a.startsWith('--input-type='))) return undefined;
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--input-type') i++;
+    else if (!argv[i].startsWith('--input-type=')) out.push(argv[i]);
+  }
+  return out;
+}
+
 function fromWorker(group: number, e: Extract<FromWorker, { error: unknown }>['error']): Error {
   if (e.code) return new CaplabError(e.code, e.message, { hint: e.hint });
   const err = new Error(`generating shard group ${group} failed in a worker thread: ${e.message}`);
@@ -66,7 +82,7 @@ export function startGroupWorkers(job: GroupJob, groupCount: number, workers: nu
   };
   const threads: Worker[] = [];
   for (let i = 0; i < n; i++) {
-    const w = new Worker(WORKER, { workerData: job });
+    const w = new Worker(WORKER, { workerData: job, execArgv: threadExecArgv() });
     w.on('message', (m: FromWorker) => {
       if ('error' in m) failure ??= fromWorker(m.group, m.error);
       else {
