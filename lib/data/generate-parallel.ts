@@ -1,5 +1,6 @@
 /**
- * The synthetic dataset's shard groups built and written by worker threads, one per core: every
+ * The synthetic dataset's shard groups built and written by this thread and worker threads, one
+ * builder per core: every
  * ticker's numbers come from its own (seed, ticker) stream, so a group's bytes do not depend on
  * which thread made it, and the groups are handed back in order for the manifest.
  */
@@ -9,6 +10,10 @@ import type { DateSplit } from './split.ts';
 import type { ChunkMoments } from './stats.ts';
 import type { WrittenGroup } from './shard-writer.ts';
 import { CaplabError, type ErrorCode } from '../errors.ts';
+import { FEATURE_COUNT, featureScratch } from './features.ts';
+import { buildGroup, groupTickers, reusingAlloc } from './group-build.ts';
+import { trainMoments, writeGroupFiles } from './group-files.ts';
+import { syntheticSource } from './synthetic-source.ts';
 
 /** What a generator thread needs to build any group of the dataset. */
 export interface GroupJob {
@@ -59,13 +64,14 @@ export interface GroupWorkers {
 }
 
 /**
- * Starts `workers` threads (at most one per group) for a dataset of `groupCount` groups. They
- * start before the output folder is ready, since a thread takes a while to load its modules.
- * Each thread has at most two groups at a time (one built, one written), so memory stays that of
- * 2 × workers groups whatever the dataset size.
+ * Builds a dataset of `groupCount` groups on `builders` threads in all: this thread and
+ * builders − 1 worker threads (at most one builder per group). The workers start before the
+ * output folder is ready, since a thread takes a while to load its modules, and this thread
+ * builds meanwhile. Each builder has at most two groups at a time (one built, one written), so
+ * memory stays that of 2 × builders groups whatever the dataset size.
  */
-export function startGroupWorkers(job: GroupJob, groupCount: number, workers: number): GroupWorkers {
-  const n = Math.max(1, Math.min(workers, groupCount));
+export function startGroupWorkers(job: GroupJob, groupCount: number, builders: number): GroupWorkers {
+  const n = Math.max(1, Math.min(builders, groupCount)) - 1;
   const done = new Map<number, WrittenGroup>();
   let dir = '';
   let next = 0;
@@ -101,9 +107,37 @@ export function startGroupWorkers(job: GroupJob, groupCount: number, workers: nu
     });
     threads.push(w);
   }
+
+  // This thread's share: the next group whenever it is free, built between turns of the event
+  // loop (buildGroup yields every few tickers), so the workers' reports are still taken.
+  async function buildHere(): Promise<void> {
+    const source = syntheticSource(job.seed, job.tickers, job.days);
+    const scratch = featureScratch();
+    const alloc = reusingAlloc();
+    let writing: Promise<void> | null = null;
+    try {
+      while (!stopping && !failure && next < groupCount) {
+        const g = next++;
+        const shards = await buildGroup(source, g, groupTickers(g, job.shardTickers, job.tickers), job.split, scratch, alloc);
+        const train = trainMoments(shards, FEATURE_COUNT);
+        if (writing) await writing;
+        writing = writeGroupFiles(dir, shards).then((written) => {
+          alloc.release(shards);
+          done.set(g, { shards: written, train });
+          notify();
+        });
+      }
+      if (writing) await writing;
+    } catch (e) {
+      failure ??= e as Error;
+      notify();
+    }
+  }
+  let here: Promise<void> = Promise.resolve();
+
   const stop = async () => {
     stopping = true;
-    await Promise.all(threads.map((w) => w.terminate()));
+    await Promise.all([here, ...threads.map((w) => w.terminate())]);
   };
   async function* groups(into: string): AsyncGenerator<WrittenGroup> {
     dir = into;
@@ -111,6 +145,7 @@ export function startGroupWorkers(job: GroupJob, groupCount: number, workers: nu
       give(w);
       give(w);
     }
+    here = buildHere();
     try {
       for (let g = 0; g < groupCount; g++) {
         while (!done.has(g)) {
@@ -122,6 +157,7 @@ export function startGroupWorkers(job: GroupJob, groupCount: number, workers: nu
         yield group;
       }
     } finally {
+      // Waits for this thread's last write too: the temp folder is removed after this on an error.
       await stop();
     }
   }

@@ -35,9 +35,10 @@ export interface GenerateOptions {
   /** Tickers per shard group. Default: the base tickers, at most 250,000 rows a shard. */
   shardTickers?: number;
   /**
-   * Worker threads that build and write shard groups. Default: the cores this process may use
-   * (os.availableParallelism()), at most one per group. 0 builds them on this thread. The bytes
-   * are the same whatever the count.
+   * Threads that build and write shard groups, this one included: N uses N − 1 worker threads
+   * beside this one; 0 or 1 builds every group on this thread. Default: the cores this process
+   * may use (os.availableParallelism()), at most one per group. The bytes are the same whatever
+   * the count.
    */
   workers?: number;
   onProgress?: ProgressHook;
@@ -126,7 +127,7 @@ export async function generateDataset(options: GenerateOptions): Promise<Dataset
       generator: { name: 'caplab-synthetic-market', version: '1' },
     },
   };
-  const { manifest } = o.workers === 0
+  const { manifest } = o.workers <= 1
     ? await writeDataset({ ...common, source: syntheticSource(o.seed, o.tickers, o.days) })
     : await writeSyntheticInWorkers({ ...common, synthetic: { seed: o.seed, tickers: o.tickers, days: o.days }, workers: o.workers });
   return summarize(o.out, manifest, start);

@@ -73,7 +73,7 @@ export async function writeDataset(options: WriteDatasetOptions): Promise<Writte
 export interface WriteSyntheticOptions extends Omit<WriteDatasetOptions, 'source'> {
   /** The synthetic market each worker thread rebuilds its tickers from. */
   synthetic: { seed: number; tickers: number; days: number };
-  /** Worker threads (at least 1). */
+  /** Threads that build groups, this one included (at least 2 to be worth it). */
   workers: number;
 }
 
@@ -81,7 +81,7 @@ export interface WriteSyntheticOptions extends Omit<WriteDatasetOptions, 'source
 export async function writeSyntheticInWorkers(options: WriteSyntheticOptions): Promise<WrittenDataset> {
   const { synthetic, split, shardTickers } = options;
   const groupCount = Math.ceil(synthetic.tickers / shardTickers);
-  // Started first: the threads load their modules while the disk space, the lock and the temp folder are seen to.
+  // Started first: the worker threads load their modules while the disk space, the lock and the temp folder are seen to.
   const threads = groupCount <= MAX_SHARD_GROUPS ? startGroupWorkers({ ...synthetic, shardTickers, split }, groupCount, options.workers) : null;
   try {
     await checkSize(options.out, options.rows, synthetic.tickers, shardTickers);
