@@ -113,6 +113,11 @@ export async function buildGroup(source: TickerSource, g: number, tickers: numbe
 function checkFinite(source: TickerSource, ticker: number, day: Int32Array, from: number, to: number, x: Float32Array, y: Float32Array, at: number): void {
   for (let t = from; t < to; t++) {
     const r = at + t - from;
+    // One test a row: float32 values cannot overflow a float64 sum, and a NaN or an infinity
+    // makes the sum non-finite.
+    let sum = y[r];
+    for (let f = 0, o = r * FEATURE_COUNT; f < FEATURE_COUNT; f++) sum += x[o + f];
+    if (Number.isFinite(sum)) continue;
     let bad = Number.isFinite(y[r]) ? -1 : FEATURE_COUNT;
     for (let f = 0; f < FEATURE_COUNT && bad < 0; f++) if (!Number.isFinite(x[r * FEATURE_COUNT + f])) bad = f;
     if (bad < 0) continue;
