@@ -8,7 +8,7 @@ import { Worker } from 'node:worker_threads';
 import type { Shard } from './manifest.ts';
 import type { DateSplit } from './split.ts';
 import type { ChunkMoments } from './stats.ts';
-import type { WrittenGroup } from './shard-writer.ts';
+import type { WrittenGroup } from './group-files.ts';
 import { CaplabError, type ErrorCode } from '../errors.ts';
 import { FEATURE_COUNT, featureScratch } from './features.ts';
 import { buildGroup, groupTickers, reusingAlloc } from './group-build.ts';

@@ -5,7 +5,7 @@
  */
 import { allocNpy, type NpyBuffer } from './npy.ts';
 import { SPLITS } from './manifest.ts';
-import type { ShardBuffers } from './shard-writer.ts';
+import type { ShardBuffers } from './group-files.ts';
 import { FEATURE_COUNT, FEATURE_NAMES, TARGET_NAME, prepareFeatures, writeFeatureRows, type FeatureScratch } from './features.ts';
 import { splitRanges, type DateSplit, type SplitRanges } from './split.ts';
 import type { OhlcvSeries } from './market.ts';

@@ -5,9 +5,31 @@
  */
 import { join } from 'node:path';
 import { writeNpyBuffer } from './npy.ts';
-import type { Shard } from './manifest.ts';
+import type { Shard, Split } from './manifest.ts';
 import { chunkMoments, type ChunkMoments } from './stats.ts';
-import type { ShardBuffers } from './shard-writer.ts';
+import type { NpyBuffer } from './npy.ts';
+
+/** One shard's rows in memory, with the npy headers in front of them. */
+export interface ShardBuffers {
+  split: Split;
+  /** File name stem: the files are `<name>-x.npy`, `<name>-y.npy` and `<name>-meta.npy`. */
+  name: string;
+  rows: number;
+  /** Row-major features, rows × features. */
+  x: NpyBuffer<Float32Array>;
+  y: NpyBuffer<Float32Array>;
+  /** Ticker id and day index of each row, when the rows have them. */
+  meta?: NpyBuffer<Int32Array>;
+  tickers?: Shard['tickers'];
+}
+
+/** One group's shards once on disk, with the moments of its train rows for the statistics. */
+export interface WrittenGroup {
+  /** In the group's order; the manifest lists them so. */
+  shards: Shard[];
+  /** `chunkMoments` of each train shard of the group, in order. */
+  train: ChunkMoments[];
+}
 
 /** Writes one group's files into `dir` (x, y and meta of every shard at once) and returns their manifest entries. */
 export async function writeGroupFiles(dir: string, group: ShardBuffers[]): Promise<Shard[]> {

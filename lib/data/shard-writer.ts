@@ -6,34 +6,13 @@
  * (generate-worker.ts, which write their groups themselves) and test fixtures use it.
  */
 import { join } from 'node:path';
-import type { NpyBuffer } from './npy.ts';
-import { MANIFEST_FILE, SCHEMA_VERSION, isDatasetFolder, type Manifest, type Shard, type Split } from './manifest.ts';
-import { statsAccumulator, type ChunkMoments } from './stats.ts';
-import { trainMoments, writeGroupFiles } from './group-files.ts';
+import { MANIFEST_FILE, SCHEMA_VERSION, isDatasetFolder, type Manifest, type Shard } from './manifest.ts';
+import { statsAccumulator } from './stats.ts';
+import { trainMoments, writeGroupFiles, type ShardBuffers, type WrittenGroup } from './group-files.ts';
 import type { ProgressHook } from '../progress.ts';
 import { writeDirAtomic, writeFileAtomic } from '../util/atomic.ts';
 
-/** One shard's rows in memory, with the npy headers in front of them. */
-export interface ShardBuffers {
-  split: Split;
-  /** File name stem: the files are `<name>-x.npy`, `<name>-y.npy` and `<name>-meta.npy`. */
-  name: string;
-  rows: number;
-  /** Row-major features, rows × features. */
-  x: NpyBuffer<Float32Array>;
-  y: NpyBuffer<Float32Array>;
-  /** Ticker id and day index of each row, when the rows have them. */
-  meta?: NpyBuffer<Int32Array>;
-  tickers?: Shard['tickers'];
-}
-
-/** One group's shards once on disk, with the moments of its train rows for the statistics. */
-export interface WrittenGroup {
-  /** In the group's order; the manifest lists them so. */
-  shards: Shard[];
-  /** `chunkMoments` of each train shard of the group, in order. */
-  train: ChunkMoments[];
-}
+export type { ShardBuffers, WrittenGroup } from './group-files.ts';
 
 interface ShardFolderOptions {
   out: string;
