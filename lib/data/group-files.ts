@@ -4,10 +4,9 @@
  * loads only what it runs.
  */
 import { join } from 'node:path';
-import { writeNpyBuffer } from './npy.ts';
+import { writeNpyBuffer, type NpyBuffer } from './npy.ts';
 import type { Shard, Split } from './manifest.ts';
 import { chunkMoments, type ChunkMoments } from './stats.ts';
-import type { NpyBuffer } from './npy.ts';
 
 /** One shard's rows in memory, with the npy headers in front of them. */
 export interface ShardBuffers {
