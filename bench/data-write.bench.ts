@@ -4,7 +4,7 @@
 //   (one buffer, one write, fsync) in the same run; ratio = caplab MB/s ÷ plain MB/s.
 //   Generation runs on worker threads (one per core); caplab_cpu_seconds is the process's CPU time
 //   for it, steadier than the wall clock on a shared machine.
-// - data-write-one-thread: the same dataset built on the calling thread only (workers: 0), beside
+// - data-write-one-thread: the same dataset built on one thread only (workers: 0, in a fresh process), beside
 //   the same plain write: what the threads add.
 // - data-generate: the generator alone (simulate + features into memory, no disk), in rows/s and
 //   the MB/s of shards that would make; ratio to the plain write says which one limits `data-write`.
@@ -53,7 +53,9 @@ try {
   }));
   await rm(join(root, 'plain.bin'));
 
-  const one = await generateDataset({ out: join(root, 'data-one'), scale, tickers, days, seed: 42, workers: 0 });
+  // In a fresh process, as the threaded run was: this one's JIT is warm by now.
+  const one = inChild<{ seconds: number; rows: number; bytes: number }>(`const s = await generateDataset({ out: ${JSON.stringify(join(root, 'data-one'))}, scale: ${scale}, tickers: ${tickers}, days: ${days}, seed: 42, workers: 0 });
+console.log(JSON.stringify({ seconds: s.seconds, rows: s.rows, bytes: s.bytes }));`);
   const oneMBs = one.bytes / MB / one.seconds;
   console.log(JSON.stringify({
     bench: 'data-write-one-thread', scale, rows: one.rows, bytes: one.bytes, workers: 0,
@@ -102,6 +104,14 @@ console.log(process.resourceUsage().maxRSS * 1024);`;
   }));
 } finally {
   await rm(root, { recursive: true, force: true });
+}
+
+/** Runs `code` (with generateDataset in scope) in a fresh Node process; returns its last stdout line as JSON. */
+function inChild<T>(code: string): T {
+  const lib = JSON.stringify(new URL('../lib/index.ts', import.meta.url).href);
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', `const { generateDataset } = await import(${lib});\n${code}`], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(r.stderr);
+  return JSON.parse(r.stdout.trim().split('\n').pop() as string) as T;
 }
 
 function round(v: number): number {
