@@ -25,10 +25,9 @@ import { CaplabError } from '../errors.ts';
 import { readManifest } from '../data/manifest.ts';
 import type { ProgressHook } from '../progress.ts';
 import { initBackend } from '../train/backend.ts';
-import { allocateBatch, scalerFrom } from '../train/batches.ts';
+import { scalerFrom } from '../train/batches.ts';
 import { validateModelConfig, type ModelConfig } from '../train/config.ts';
 import { loadDataset } from '../train/dataset.ts';
-import { inMemorySource } from '../train/epoch-source.ts';
 import { evaluator } from '../train/evaluate.ts';
 import { checkMaxSteps, runEpochs, trainResult, type GradientStep } from '../train/loop.ts';
 import { initialParams, Mlp } from '../train/mlp.ts';
@@ -38,6 +37,7 @@ import type { BackendChoice, EpochReport, InMemoryDataset, TrainResult } from '.
 import { agreeToStop, allGatherCounts, globalStandardization, manifestStandardization } from './collectives.ts';
 import { joinGroup, type Group } from './group.ts';
 import { loadRankShare } from './rank-data.ts';
+import { rankSource, type RankSource } from './rank-source.ts';
 import { rankCheckpointing } from './rank-checkpoint.ts';
 import { contentHash } from '../util/canonical.ts';
 import { datasetChecksum } from '../search/store.ts';
@@ -104,6 +104,23 @@ export interface RankReport {
    * time; in-process ranks share one process, so each sees their total.
    */
   stepCpuSeconds: number[];
+  /** Where this rank's step time went, in seconds summed over every step (see StepPhases). */
+  stepPhases: StepPhases;
+}
+
+/**
+ * A step's wall time by phase, summed over steps. `exchange` is the all-reduce less the batch
+ * prefetched inside it: on a rank whose peers are as fast as it, only transfer and summing; on
+ * a rank that waits for a slower (or descheduled) peer, mostly that wait.
+ */
+export interface StepPhases {
+  /** Copying and standardizing batches: before a step, or prefetched during the exchange. */
+  batch: number;
+  /** Forward and backward pass (this rank's gradient). */
+  gradient: number;
+  exchange: number;
+  /** The optimizer update from the averaged gradient. */
+  update: number;
 }
 
 export interface DataParallelResult {
@@ -175,7 +192,8 @@ async function trainRank(
   const localBatch = Math.min(batchSize, local.rows);
   const steps = Math.max(...rowsByRank.map((n) => Math.ceil(n / batchSize)));
   const shuffle = seededUniform(config.seed, TRAIN_STREAM.shuffle, rank);
-  const source = inMemorySource(local, allocateBatch(localBatch, width), { batchSize: localBatch, scaler, random: shuffle, steps });
+  const source = rankSource(local, { batchSize: localBatch, scaler, random: shuffle, steps });
+  const phases: StepPhases = { batch: 0, gradient: 0, exchange: 0, update: 0 };
   const evaluate = evalData ? evaluator(evalData.validation, evalData.test, scaler) : null;
 
   // Same initial weights everywhere; a per-rank seed only changes the dropout stream.
@@ -185,7 +203,7 @@ async function trainRank(
       ? await rankCheckpointing(group, o.checkpointDir, mlp, shuffle, { configHash: contentHash(config), dataChecksum: datasetChecksum(manifest), worldSize, size: mlp.size })
       : null;
     const out = await runEpochs({
-      mlp, source, step: allReduceStep(mlp, group), validate: evaluate && (() => evaluate.valLoss(mlp)),
+      mlp, source, step: allReduceStep(mlp, group, source, phases), validate: evaluate && (() => evaluate.valLoss(mlp)),
       agree: (vote) => agreeToStop(group, vote),
       epochs: config.epochs, maxSteps: o.maxSteps, onProgress: o.onProgress, onEpoch: o.onEpoch, signal: o.signal,
       ...(checkpoints ? { resume: checkpoints.resume, onEpochEnd: checkpoints.onEpochEnd } : {}),
@@ -206,6 +224,7 @@ async function trainRank(
       peakRssBytes: process.resourceUsage().maxRSS * 1024,
       seconds: (performance.now() - started) / 1000,
       stepCpuSeconds: out.stepCpuSeconds,
+      stepPhases: phases,
     };
     const result: DataParallelResult = { rank: report, ...(checkpoints ? { resumedFromEpoch: checkpoints.resumedFromEpoch } : {}) };
     if (o.keepParams) result.params = params;
@@ -219,26 +238,42 @@ async function trainRank(
 /**
  * The data-parallel gradient step: this rank's gradient weighted by its batch's rows, summed
  * over ranks in one exchange with the loss and the rows, so the update is exactly the gradient
- * over the union of the step's batches (a rank out of rows sends zeros).
+ * over the union of the step's batches (a rank out of rows sends zeros). The next batch is
+ * prefetched while the gradients travel.
  */
-function allReduceStep(mlp: Mlp, group: Group): GradientStep {
+function allReduceStep(mlp: Mlp, group: Group, source: RankSource, phases: StepPhases): GradientStep {
   const size = mlp.size;
   // One exchange per step carries [gradient × rows, loss × rows, rows].
   const buf = new Float32Array(size + 2);
   const grad = buf.subarray(0, size);
   const k = group.worldSize;
+  let prefetchMs = 0;
+  const prefetch = () => {
+    const t = performance.now();
+    source.prefetch();
+    prefetchMs = performance.now() - t;
+  };
   return async (b) => {
+    const t0 = performance.now();
     if (b.rows > 0) {
       const { loss } = mlp.gradient(b, grad);
       for (let i = 0; i < size; i++) grad[i] *= b.rows;
       buf[size] = loss * b.rows;
       buf[size + 1] = b.rows;
     } else buf.fill(0);
-    await group.allReduceMean(buf);
+    const t1 = performance.now();
+    prefetchMs = 0;
+    await group.allReduceMean(buf, prefetch);
+    const t2 = performance.now();
     // Means over ranks: Σ(g·rows)/k ÷ Σrows/k is the gradient over the step's union batch.
     const inv = 1 / buf[size + 1];
     for (let i = 0; i < size; i++) grad[i] *= inv;
     mlp.applyGradient(grad);
+    const t3 = performance.now();
+    phases.gradient += (t1 - t0) / 1000;
+    phases.exchange += (t2 - t1 - prefetchMs) / 1000;
+    phases.batch = source.fillSeconds;
+    phases.update += (t3 - t2) / 1000;
     return { lossSum: buf[size] * k, rows: Math.round(buf[size + 1] * k) };
   };
 }

@@ -30,8 +30,12 @@ export interface GroupOptions {
 export interface Group {
   readonly rank: number;
   readonly worldSize: number;
-  /** Replaces `data` with its mean over all ranks. Every rank must call it with the same length. */
-  allReduceMean(data: Float32Array): Promise<void>;
+  /**
+   * Replaces `data` with its mean over all ranks. Every rank must call it with the same length.
+   * `whileWaiting` runs once `data` is on its way, before waiting for the other ranks: work that
+   * does not depend on the result (the next batch) overlaps the exchange.
+   */
+  allReduceMean(data: Float32Array, whileWaiting?: () => void): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -51,7 +55,9 @@ function checkOptions(o: GroupOptions): void {
 export async function joinGroup(options: GroupOptions): Promise<Group> {
   checkOptions(options);
   const o: Options = withDefaults(defaults, options);
-  if (o.worldSize === 1) return { rank: 0, worldSize: 1, allReduceMean: async () => {}, close: async () => {} };
+  if (o.worldSize === 1) {
+    return { rank: 0, worldSize: 1, allReduceMean: async (_, whileWaiting) => whileWaiting?.(), close: async () => {} };
+  }
   const bell = new Bell();
   const links = o.rank === 0 ? await rendezvousAsRank0(o, bell) : await rendezvousAsPeer(o, bell);
   return meshGroup(o, links, bell);
@@ -323,11 +329,12 @@ function meshGroup(o: Options, links: Link[], bell: Bell): Group {
   return {
     rank: o.rank,
     worldSize: o.worldSize,
-    async allReduceMean(data) {
+    async allReduceMean(data, whileWaiting) {
       check();
       // One copy into the outgoing frame: `data` may change before the kernel has taken the bytes.
       const frame = encodeFrame(FRAME.data, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
       for (const l of others) l.socket.write(frame);
+      whileWaiting?.();
       await until(bell, () => others.every((l) => l.frames.length > 0), check, Date.now() + o.timeoutMs,
         () => fail(rankTimeout(o, others.filter((l) => l.frames.length === 0).map((l) => l.rank))));
       const got = links.map((l) => l?.frames.shift());
