@@ -61,6 +61,7 @@ test('two ranks with batch b train like one process with batch 2b', async () => 
   assert.ok(Math.abs(a.metrics.test.rmse - reference.metrics.test.rmse) < 1e-6 * (1 + reference.metrics.test.rmse));
   assert.equal(a.bestEpoch, reference.bestEpoch);
   assert.equal(two[1].train, undefined, 'only rank 0 reports metrics');
+  assert.equal(two[1].rank.heldBytes, (120 + 30 + 30) * (4 + 1) * 4, 'each rank holds half of every split');
 });
 
 test('replicas end bit-identical, each rank holding only its shards, with no tensor leaks', async () => {
@@ -76,7 +77,8 @@ test('replicas end bit-identical, each rank holding only its shards, with no ten
   assert.deepEqual([r0.rank.localRows, r1.rank.localRows], [150, 100]);
   assert.deepEqual(r0.rank.rowsByRank, [150, 100]);
   assert.equal(r0.rank.by, 'shards');
-  assert.equal(r1.rank.heldBytes, 100 * (5 + 1) * 4);
+  // Train shard 1, and half of the one validation and one test shard (25 rows each): evaluation is shared too.
+  assert.equal(r1.rank.heldBytes, (100 + 25 + 25) * (5 + 1) * 4);
   assert.equal(r0.rank.stepsPerEpoch, 4);
   assert.equal(r0.rank.steps, 12);
   assert.equal(r0.rank.stats, 'all-reduce');
