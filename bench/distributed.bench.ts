@@ -16,6 +16,9 @@
  * cores_used is [1 rank, K ranks] CPU seconds per second: what the machine gave each side.
  * Speedup ≈ (cores K / cores 1) / cpu_per_row_ratio, so on a shared machine a low ratio with
  * cpu_per_row_ratio near 1 means the ranks got no more CPU, not that communication cost it.
+ * step_ms_by_phase: where rank 0's step time went, milliseconds per step over all epochs
+ * (batch = filling batches, prefetched during the exchange on K ranks; exchange = the
+ * all-reduce less that prefetch, i.e. transfer, summing and waiting for the slower rank).
  */
 import { existsSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -49,6 +52,11 @@ function steady(r: LocalDataParallelResult): { rate: number; cpuPerRow: number; 
 async function run(k: number, combined: number) {
   const r = await runDataParallelLocal({ data: dir, ranks: k, config: { hidden: [64, 32], batchSize: combined / k, epochs, seed: 7 } });
   return { ...steady(r), r };
+}
+
+/** Milliseconds per step by phase (over every epoch, warm-up included). */
+function phaseMs(r: LocalDataParallelResult['ranks'][number]): Record<string, number> {
+  return Object.fromEntries(Object.entries(r.stepPhases).map(([k, v]) => [k, +((v * 1000) / r.steps).toFixed(3)]));
 }
 
 const median = (xs: number[]) => {
@@ -94,6 +102,7 @@ for (const combined of batches) {
     cpu_per_row_ratio: r3(median(pairs.map((p) => p.cpuRatio))),
     cores_used: pairs.map((p) => p.cores.map((c) => +c.toFixed(2))),
     held_ratio: r3(many.ranks[0].heldBytes / one.ranks[0].heldBytes),
+    step_ms_by_phase: { one: phaseMs(one.ranks[0]), many: phaseMs(many.ranks[0]) },
   }));
   table.push(`${String(combined).padStart(6)} ${String(Math.round(median(pairs.map((p) => p.one)))).padStart(14)} ${String(Math.round(median(pairs.map((p) => p.many)))).padStart(15)}  ${r3(median(ratios))} [${r3(Math.min(...ratios))}, ${r3(Math.max(...ratios))}]  ${r3(median(pairs.map((p) => p.cpuRatio))).toFixed(3).padStart(13)}  ${pairs.map((p) => p.load1.toFixed(1)).join(' ')}`);
 }
