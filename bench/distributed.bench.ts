@@ -6,7 +6,9 @@
  *
  *   node bench/distributed.bench.ts                      2 ranks vs 1, combined batch 256 and 2048
  *   options: --ranks K (default 2), --batches "256,2048", --repeat N (default 3, or
- *            CAPLAB_BENCH_REPEAT), --epochs E (default 3)
+ *            CAPLAB_BENCH_REPEAT), --epochs E (default 3), --local-sgd N (K ranks run the
+ *            opt-in local SGD, averaging parameters every N steps: NOT the exact computation,
+ *            and every line says so in "mode"; compare caplab_test_rmse with peer_test_rmse)
  *
  * Each repeat runs one rank, then K ranks, per batch (interleaved, so background load hits both
  * sides alike); the figure is the median ratio of the pairs, with its spread. Epoch 1 warms up;
@@ -26,12 +28,14 @@ import { parseArgs } from 'node:util';
 import { dataPath, generateDataset, runDataParallelLocal, type LocalDataParallelResult } from '../lib/index.ts';
 
 const { values } = parseArgs({
-  options: { ranks: { type: 'string' }, batches: { type: 'string' }, repeat: { type: 'string' }, epochs: { type: 'string' } },
+  options: { ranks: { type: 'string' }, batches: { type: 'string' }, repeat: { type: 'string' }, epochs: { type: 'string' }, 'local-sgd': { type: 'string' } },
 });
 const ranks = Number(values.ranks ?? 2);
 const batches = (values.batches ?? '256,2048').split(',').map(Number);
 const repeat = Number(values.repeat ?? process.env.CAPLAB_BENCH_REPEAT ?? 3);
 const epochs = Number(values.epochs ?? 3);
+const localSgdEvery = values['local-sgd'] === undefined ? undefined : Number(values['local-sgd']);
+const mode = localSgdEvery === undefined ? 'exact (gradients averaged every step)' : `local-sgd: parameters averaged every ${localSgdEvery} steps (changes the mathematics; not equal to 1 rank)`;
 
 const dir = dataPath('bench-distributed');
 if (!existsSync(dir)) await generateDataset({ out: dir, tickers: 100, days: 1260, seed: 42 });
@@ -50,7 +54,7 @@ function steady(r: LocalDataParallelResult): { rate: number; cpuPerRow: number; 
 }
 
 async function run(k: number, combined: number) {
-  const r = await runDataParallelLocal({ data: dir, ranks: k, config: { hidden: [64, 32], batchSize: combined / k, epochs, seed: 7 } });
+  const r = await runDataParallelLocal({ data: dir, ranks: k, config: { hidden: [64, 32], batchSize: combined / k, epochs, seed: 7 }, ...(k > 1 && localSgdEvery !== undefined ? { localSgdEvery } : {}) });
   return { ...steady(r), r };
 }
 
@@ -87,6 +91,7 @@ for (const combined of batches) {
     repeat,
     load1: pairs.map((p) => +p.load1.toFixed(2)),
     caplab_ranks: ranks,
+    mode,
     caplab_rows_per_s: Math.round(median(pairs.map((p) => p.many))),
     caplab_held_mb_per_rank: many.ranks.map((x) => +(x.heldBytes / 2 ** 20).toFixed(2)),
     caplab_peak_rss_mb_per_rank: many.ranks.map((x) => +(x.peakRssBytes / 2 ** 20).toFixed(1)),

@@ -197,3 +197,18 @@ test('the launcher reports rank-lost when a worker process is killed mid-trainin
   );
   assert.ok(killed);
 });
+
+test('opt-in local SGD averages parameters every N steps, says so in its report, and ends each epoch with identical replicas', async () => {
+  const dir = await dataset({ rows: { train: 240, validation: 60, test: 60 }, shardRows: 120 });
+  const config = { hidden: [8, 4], epochs: 3, learningRate: 0.01, seed: 3, batchSize: 20 };
+  const local = await inProcess(2, { data: dir, config, localSgdEvery: 4 });
+  const exact = await inProcess(2, { data: dir, config });
+  assert.deepEqual(local.map((r) => [r.rank.mode, r.rank.localSgdEvery]), [['local-sgd', 4], ['local-sgd', 4]]);
+  assert.equal(exact[0].rank.mode, 'exact');
+  assert.equal(local[1].rank.paramsSha256, local[0].rank.paramsSha256, 'replicas agree after the epoch-end average');
+  assert.equal(local[0].rank.steps, exact[0].rank.steps);
+  assert.ok(local[0].train!.epochs.every((e) => e.rows === 240 && Number.isFinite(e.loss)), 'every row counted once per epoch');
+  assert.notEqual(local[0].rank.paramsSha256, exact[0].rank.paramsSha256, 'local SGD is not the exact computation');
+  await assert.rejects(inProcess(1, { data: dir, config, localSgdEvery: 0 }), (e) => isCaplabError(e, 'bad-config') && /localSgdEvery/.test(e.message));
+  await assert.rejects(inProcess(1, { data: dir, config, localSgdEvery: 2, checkpointDir: dir }), (e) => isCaplabError(e, 'bad-config') && /checkpointDir/.test(e.message));
+});

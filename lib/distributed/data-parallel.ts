@@ -38,6 +38,7 @@ import { joinGroup, type Group } from './group.ts';
 import { loadRankShare } from './rank-data.ts';
 import { rankSource, type RankSource } from './rank-source.ts';
 import { rankEvaluator } from './rank-evaluate.ts';
+import { localSgdStep } from './local-sgd.ts';
 import { generateRankShare, type SyntheticRankData } from './rank-synthetic.ts';
 import { rankCheckpointing } from './rank-checkpoint.ts';
 import { contentHash } from '../util/canonical.ts';
@@ -71,6 +72,13 @@ export interface DataParallelOptions {
   maxSteps?: number;
   /** Return the final flat parameters (for tests and checkpoints). Default false. */
   keepParams?: boolean;
+  /**
+   * Opt-in LOCAL SGD, which CHANGES THE MATHEMATICS: ranks step alone and average their
+   * parameters every this many steps (and at each epoch's end), so the result is not one
+   * process's at batch k·b (see local-sgd.ts). Default none: exact data-parallel training.
+   * Not with checkpointDir.
+   */
+  localSgdEvery?: number;
   /**
    * A folder every rank can read and rank 0 can write (on a cluster, the claim's): rank 0 writes a
    * checkpoint there after every epoch, and a group that starts with one there resumes from it.
@@ -111,6 +119,12 @@ export interface RankReport {
    * time; in-process ranks share one process, so each sees their total.
    */
   stepCpuSeconds: number[];
+  /**
+   * 'exact': gradients averaged every step (equal to one process at batch k·b); 'local-sgd':
+   * parameters averaged every `localSgdEvery` steps (not equal: an approximation).
+   */
+  mode: 'exact' | 'local-sgd';
+  localSgdEvery?: number;
   /** Where this rank's step time went, in seconds summed over every step (see StepPhases). */
   stepPhases: StepPhases;
 }
@@ -161,6 +175,7 @@ export async function trainDataParallel(options: DataParallelOptions): Promise<D
   const o = { ...options, backend: options.backend ?? defaults.backend, timeoutMs: options.timeoutMs ?? defaults.timeoutMs, keepParams: options.keepParams ?? defaults.keepParams };
   const config = validateModelConfig(o.config ?? {});
   checkMaxSteps(o.maxSteps);
+  checkLocalSgd(o.localSgdEvery, o.checkpointDir);
   const backend = await initBackend(o.backend);
   const manifest = typeof o.data === 'string' ? await readManifest(o.data) : null;
   const group = await joinGroup({ rank: o.rank, worldSize: o.worldSize, host: o.host, port: o.port, timeoutMs: o.timeoutMs });
@@ -192,6 +207,20 @@ async function loadShare(o: DataParallelOptions, manifest: Manifest | null, rank
   const { stats: _, checksum: __, ...recipe } = o.data.synthetic;
   const share = generateRankShare(o.data.synthetic, rank, worldSize);
   return { ...share, by: 'tickers', width: FEATURE_COUNT, dataChecksum: contentHash({ synthetic: recipe }, 32), manifestStats: null, what: `The synthetic dataset ${JSON.stringify(recipe)}` };
+}
+
+function checkLocalSgd(every: number | undefined, checkpointDir: string | undefined): void {
+  if (every === undefined) return;
+  if (!Number.isInteger(every) || every < 1) {
+    throw new CaplabError('bad-config', `localSgdEvery is ${JSON.stringify(every)}; it must be a positive integer (steps between parameter averages).`, {
+      hint: 'Leave it out for exact data-parallel training.',
+    });
+  }
+  if (checkpointDir !== undefined) {
+    throw new CaplabError('bad-config', 'localSgdEvery cannot be combined with checkpointDir: ranks keep their own optimizer state, which a checkpoint of rank 0 would not restore.', {
+      hint: 'Drop one of the two.',
+    });
+  }
 }
 
 async function trainRank(group: Group, o: DataParallelOptions & typeof defaults, config: ModelConfig, backend: string, manifest: Manifest | null): Promise<DataParallelResult> {
@@ -226,7 +255,7 @@ async function trainRank(group: Group, o: DataParallelOptions & typeof defaults,
       ? await rankCheckpointing(group, o.checkpointDir, mlp, shuffle, { configHash: contentHash(config), dataChecksum: share.dataChecksum, worldSize, size: mlp.size })
       : null;
     const out = await runEpochs({
-      mlp, source, step: allReduceStep(mlp, group, source, phases), validate: () => evaluate.valLoss(mlp),
+      mlp, source, step: o.localSgdEvery ? localSgdStep(mlp, group, source, phases, o.localSgdEvery) : allReduceStep(mlp, group, source, phases), validate: () => evaluate.valLoss(mlp),
       agree: (vote) => agreeToStop(group, vote),
       epochs: config.epochs, maxSteps: o.maxSteps, onProgress: o.onProgress, onEpoch: rank === 0 ? o.onEpoch : undefined, signal: o.signal,
       ...(checkpoints ? { resume: checkpoints.resume, onEpochEnd: checkpoints.onEpochEnd } : {}),
@@ -248,6 +277,8 @@ async function trainRank(group: Group, o: DataParallelOptions & typeof defaults,
       peakRssBytes: process.resourceUsage().maxRSS * 1024,
       seconds: (performance.now() - started) / 1000,
       stepCpuSeconds: out.stepCpuSeconds,
+      mode: o.localSgdEvery ? 'local-sgd' : 'exact',
+      ...(o.localSgdEvery ? { localSgdEvery: o.localSgdEvery } : {}),
       stepPhases: phases,
     };
     const result: DataParallelResult = { rank: report, ...(checkpoints ? { resumedFromEpoch: checkpoints.resumedFromEpoch } : {}) };

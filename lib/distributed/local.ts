@@ -31,6 +31,11 @@ export interface LocalDataParallelOptions {
   onProgress?: ProgressHook;
   /** Every rank's epoch reports (with its pid). */
   onRankProgress?: (progress: RankProgress) => void;
+  /**
+   * Opt-in local SGD, which CHANGES THE MATHEMATICS: parameters averaged every this many steps
+   * instead of gradients every step (DataParallelOptions.localSgdEvery). Default none (exact).
+   */
+  localSgdEvery?: number;
   /** Aborting stops every rank (their results come back as stopped). */
   signal?: AbortSignal;
 }
@@ -93,7 +98,7 @@ export async function runDataParallelLocal(options: LocalDataParallelOptions): P
   const specs: RankSpec[] = Array.from({ length: o.ranks }, (_, rank) => ({
     id: `rank-${rank}`,
     kind: 'rank',
-    payload: { rank, worldSize: o.ranks, host: '127.0.0.1', port, data: { dir: o.data }, config, backend: o.backend, timeoutMs: o.timeoutMs },
+    payload: { rank, worldSize: o.ranks, host: '127.0.0.1', port, data: { dir: o.data }, config, backend: o.backend, timeoutMs: o.timeoutMs, ...(o.localSgdEvery !== undefined ? { localSgdEvery: o.localSgdEvery } : {}) },
   }));
   let results: SpecResult[];
   try {

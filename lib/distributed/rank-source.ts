@@ -15,6 +15,8 @@ import type { SplitArrays } from '../train/types.ts';
 export interface RankSource extends EpochSource {
   /** Fills the next step's batch now (no-op at the epoch's last step, or when already filled). */
   prefetch(): void;
+  /** Whether the batch being trained is the epoch's last. */
+  atLastStep(): boolean;
   /** Seconds spent filling batches so far (prefetched or not). */
   readonly fillSeconds: number;
 }
@@ -47,6 +49,7 @@ export function rankSource(train: SplitArrays, o: RankSourceOptions): RankSource
   };
   return {
     rows: train.rows,
+    atLastStep: () => step === steps - 1,
     get fillSeconds() {
       return fillMs / 1000;
     },

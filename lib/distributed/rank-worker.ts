@@ -39,6 +39,8 @@ export interface RankPayload {
    * in env CAPLAB_CHECKPOINT_DIR (the pod's claim mount), `{ dir }` names one. Default none.
    */
   checkpoint?: boolean | { dir: string };
+  /** Opt-in local SGD, which changes the mathematics (DataParallelOptions.localSgdEvery). Default none. */
+  localSgdEvery?: number;
 }
 
 /** What a rank reports after each epoch. */
@@ -100,6 +102,7 @@ export async function runSpec(spec: RankSpec, ctx: WorkerContext): Promise<RankR
     config,
     backend: p.backend ?? 'auto',
     timeoutMs: p.timeoutMs,
+    ...(p.localSgdEvery !== undefined ? { localSgdEvery: p.localSgdEvery } : {}),
     signal: ctx.signal,
     ...(checkpoint ? { checkpointDir: checkpoint } : {}),
     onProgress: (e) => {
