@@ -1,8 +1,10 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { trainDataParallel, type DataParallelResult, type DataParallelOptions } from '../lib/distributed/index.ts';
 import { freePort } from '../lib/distributed/local.ts';
 import { generateRankShare } from '../lib/distributed/rank-synthetic.ts';
@@ -80,4 +82,18 @@ test('ranks whose regenerated data differs from the caller\'s dataset refuse to 
     return [0, 1].map((rank) => trainDataParallel({ backend: 'wasm', timeoutMs: 10_000, rank, worldSize: 2, host: '127.0.0.1', port, data: { synthetic: { ...recipe, stats } }, config: { hidden: [4], epochs: 1 } }));
   })()));
   for (const r of results) assert.ok(r.status === 'rejected' && isCaplabError(r.reason, 'bad-config') && /another caplab version/.test(r.reason.hint ?? r.reason.message), String(r.status === 'rejected' ? r.reason : 'trained'));
+});
+
+test('a rank\'s peak memory grows by about its share of the market, not by the whole of it', async () => {
+  const run = async (k: number, r: number) => {
+    const { stdout } = await promisify(execFile)(process.execPath, [join(import.meta.dirname, 'helpers', 'rank-share-memory.ts'), String(k), String(r), '300']);
+    return JSON.parse(stdout) as { held: number; before: number; peak: number };
+  };
+  const whole = await run(1, 0);
+  const third = await run(3, 2);
+  assert.ok(Math.abs(third.held - whole.held / 3) < 0.01 * whole.held, `rank 2 of 3 holds ${third.held} of ${whole.held} bytes`);
+  // Growth = the share plus a few MB of simulation scratch (market factors, one ticker's series, feature sums).
+  const slack = 16 * 2 ** 20;
+  for (const m of [whole, third]) assert.ok(m.peak - m.before <= m.held + slack, `peak grew ${m.peak - m.before} bytes for ${m.held} held`);
+  assert.ok(third.peak - third.before < 0.6 * (whole.peak - whole.before), `a third of the tickers grew memory by ${third.peak - third.before} bytes, all of them by ${whole.peak - whole.before}`);
 });
