@@ -1,6 +1,7 @@
 /**
  * trainDataParallel: ONE rank of data-parallel training. Each rank holds only its share of the
- * train rows; every step it computes the gradient on a local batch of `batchSize` rows, the
+ * rows (read from its shards, or, for the synthetic market, generated from its own tickers);
+ * every step it computes the gradient on a local batch of `batchSize` rows, the
  * group averages the gradients, and every rank applies the same optimizer update, so the
  * replicas stay bit-identical and k ranks with batch b train like one process with batch k·b.
  * The epoch loop, best epoch, stop reasons and result are trainModel's (lib/train/loop.ts); a
@@ -15,9 +16,11 @@
  * - Same seeded initial weights on every rank (no broadcast needed). Rank r shuffles its rows
  *   with its own seeded stream; rank 0's equals trainModel's, so one rank = trainModel's order.
  * - Standardization uses the whole train split's statistics: the manifest's (written by the
- *   generator) when present, else combined from every rank's rows.
- * - Validation (best epoch) and test metrics run on rank 0 only; it alone loads those splits.
- *   Stop decisions (onEpoch, divergence, any rank's abort signal) are agreed before the first
+ *   generator) when present, else merged from every rank's rows (count, mean, squared
+ *   deviations; Chan's parallel variance in float64).
+ * - Validation loss (best epoch) and test metrics: each rank evaluates its share of those
+ *   splits and the sums are combined (rank-evaluate.ts), so no rank holds all of them; rank 0
+ *   decides and reports. Stop decisions (onEpoch, divergence, any rank's abort signal) are agreed before the first
  *   epoch and at each epoch's end.
  */
 import { createHash } from 'node:crypto';
