@@ -5,7 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { trainDataParallel, type DataParallelResult, type DataParallelOptions } from '../lib/distributed/index.ts';
+import { runDataParallelLocal, trainDataParallel, type DataParallelResult, type DataParallelOptions } from '../lib/distributed/index.ts';
 import { freePort } from '../lib/distributed/local.ts';
 import { generateRankShare } from '../lib/distributed/rank-synthetic.ts';
 import { generateDataset } from '../lib/data/generate.ts';
@@ -96,4 +96,12 @@ test('a rank\'s peak memory grows by about its share of the market, not by the w
   const slack = 16 * 2 ** 20;
   for (const m of [whole, third]) assert.ok(m.peak - m.before <= m.held + slack, `peak grew ${m.peak - m.before} bytes for ${m.held} held`);
   assert.ok(third.peak - third.before < 0.6 * (whole.peak - whole.before), `a third of the tickers grew memory by ${third.peak - third.before} bytes, all of them by ${whole.peak - whole.before}`);
+});
+
+test('the local launcher\'s worker processes each generate their own tickers and agree', async () => {
+  const r = await runDataParallelLocal({ data: { synthetic: { ...recipe, stats: written.manifest.stats } }, ranks: 2, backend: 'wasm', config: { hidden: [4], epochs: 2, batchSize: 32 } });
+  assert.deepEqual(r.ranks.map((x) => x.by), ['tickers', 'tickers']);
+  assert.equal(r.ranks[0].rowsByRank.reduce((a, n) => a + n, 0), full.train.rows);
+  assert.equal(r.replicasIdentical, true);
+  assert.equal(r.train.rows, full.train.rows);
 });
