@@ -6,7 +6,9 @@
  *
  *   node bench/distributed.bench.ts                      2 ranks vs 1, combined batch 256 and 2048
  *   options: --ranks K (default 2), --batches "256,2048", --repeat N (default 3, or
- *            CAPLAB_BENCH_REPEAT), --epochs E (default 3)
+ *            CAPLAB_BENCH_REPEAT), --epochs E (default 3), --local-sgd N (K ranks run the
+ *            opt-in local SGD, averaging parameters every N steps: NOT the exact computation,
+ *            and every line says so in "mode"; compare caplab_test_rmse with peer_test_rmse)
  *
  * Each repeat runs one rank, then K ranks, per batch (interleaved, so background load hits both
  * sides alike); the figure is the median ratio of the pairs, with its spread. Epoch 1 warms up;
@@ -16,6 +18,9 @@
  * cores_used is [1 rank, K ranks] CPU seconds per second: what the machine gave each side.
  * Speedup ≈ (cores K / cores 1) / cpu_per_row_ratio, so on a shared machine a low ratio with
  * cpu_per_row_ratio near 1 means the ranks got no more CPU, not that communication cost it.
+ * step_ms_by_phase: where rank 0's step time went, milliseconds per step over all epochs
+ * (batch = filling batches, prefetched during the exchange on K ranks; exchange = the
+ * all-reduce less that prefetch, i.e. transfer, summing and waiting for the slower rank).
  */
 import { existsSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -23,12 +28,14 @@ import { parseArgs } from 'node:util';
 import { dataPath, generateDataset, runDataParallelLocal, type LocalDataParallelResult } from '../lib/index.ts';
 
 const { values } = parseArgs({
-  options: { ranks: { type: 'string' }, batches: { type: 'string' }, repeat: { type: 'string' }, epochs: { type: 'string' } },
+  options: { ranks: { type: 'string' }, batches: { type: 'string' }, repeat: { type: 'string' }, epochs: { type: 'string' }, 'local-sgd': { type: 'string' } },
 });
 const ranks = Number(values.ranks ?? 2);
 const batches = (values.batches ?? '256,2048').split(',').map(Number);
 const repeat = Number(values.repeat ?? process.env.CAPLAB_BENCH_REPEAT ?? 3);
 const epochs = Number(values.epochs ?? 3);
+const localSgdEvery = values['local-sgd'] === undefined ? undefined : Number(values['local-sgd']);
+const mode = localSgdEvery === undefined ? 'exact (gradients averaged every step)' : `local-sgd: parameters averaged every ${localSgdEvery} steps (changes the mathematics; not equal to 1 rank)`;
 
 const dir = dataPath('bench-distributed');
 if (!existsSync(dir)) await generateDataset({ out: dir, tickers: 100, days: 1260, seed: 42 });
@@ -47,8 +54,13 @@ function steady(r: LocalDataParallelResult): { rate: number; cpuPerRow: number; 
 }
 
 async function run(k: number, combined: number) {
-  const r = await runDataParallelLocal({ data: dir, ranks: k, config: { hidden: [64, 32], batchSize: combined / k, epochs, seed: 7 } });
+  const r = await runDataParallelLocal({ data: dir, ranks: k, config: { hidden: [64, 32], batchSize: combined / k, epochs, seed: 7 }, ...(k > 1 && localSgdEvery !== undefined ? { localSgdEvery } : {}) });
   return { ...steady(r), r };
+}
+
+/** Milliseconds per step by phase (over every epoch, warm-up included). */
+function phaseMs(r: LocalDataParallelResult['ranks'][number]): Record<string, number> {
+  return Object.fromEntries(Object.entries(r.stepPhases).map(([k, v]) => [k, +((v * 1000) / r.steps).toFixed(3)]));
 }
 
 const median = (xs: number[]) => {
@@ -79,6 +91,7 @@ for (const combined of batches) {
     repeat,
     load1: pairs.map((p) => +p.load1.toFixed(2)),
     caplab_ranks: ranks,
+    mode,
     caplab_rows_per_s: Math.round(median(pairs.map((p) => p.many))),
     caplab_held_mb_per_rank: many.ranks.map((x) => +(x.heldBytes / 2 ** 20).toFixed(2)),
     caplab_peak_rss_mb_per_rank: many.ranks.map((x) => +(x.peakRssBytes / 2 ** 20).toFixed(1)),
@@ -94,6 +107,7 @@ for (const combined of batches) {
     cpu_per_row_ratio: r3(median(pairs.map((p) => p.cpuRatio))),
     cores_used: pairs.map((p) => p.cores.map((c) => +c.toFixed(2))),
     held_ratio: r3(many.ranks[0].heldBytes / one.ranks[0].heldBytes),
+    step_ms_by_phase: { one: phaseMs(one.ranks[0]), many: phaseMs(many.ranks[0]) },
   }));
   table.push(`${String(combined).padStart(6)} ${String(Math.round(median(pairs.map((p) => p.one)))).padStart(14)} ${String(Math.round(median(pairs.map((p) => p.many)))).padStart(15)}  ${r3(median(ratios))} [${r3(Math.min(...ratios))}, ${r3(Math.max(...ratios))}]  ${r3(median(pairs.map((p) => p.cpuRatio))).toFixed(3).padStart(13)}  ${pairs.map((p) => p.load1.toFixed(1)).join(' ')}`);
 }

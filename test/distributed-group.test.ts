@@ -26,6 +26,24 @@ test('all-reduce leaves every rank with the same mean, step after step', async (
   }
 });
 
+test('all-gather hands every rank every rank\'s float64 values exactly, by rank, interleaved with all-reduces', async () => {
+  const ranks = await group(3);
+  try {
+    const mine = (r: number) => Float64Array.of(r, 0.1 * (r + 1), 1e300 / (r + 3), Number.MIN_VALUE * r);
+    const grads = ranks.map((g) => Float32Array.of(g.rank, 1));
+    const [got] = await Promise.all(ranks.map(async (g) => {
+      await g.allReduceMean(grads[g.rank]);
+      const all = await g.allGather(mine(g.rank));
+      await g.allReduceMean(grads[g.rank]);
+      return all;
+    }));
+    assert.deepEqual(got.map((v) => [...v]), [0, 1, 2].map((r) => [...mine(r)]));
+    assert.deepEqual([...grads[2]], [1, 1]);
+  } finally {
+    await Promise.all(ranks.map((g) => g.close()));
+  }
+});
+
 test('a group of one rank needs no network and leaves data as it is', async () => {
   const [g] = await group(1);
   const data = Float32Array.of(1, 2, 3);

@@ -61,6 +61,7 @@ test('two ranks with batch b train like one process with batch 2b', async () => 
   assert.ok(Math.abs(a.metrics.test.rmse - reference.metrics.test.rmse) < 1e-6 * (1 + reference.metrics.test.rmse));
   assert.equal(a.bestEpoch, reference.bestEpoch);
   assert.equal(two[1].train, undefined, 'only rank 0 reports metrics');
+  assert.equal(two[1].rank.heldBytes, (120 + 30 + 30) * (4 + 1) * 4, 'each rank holds half of every split');
 });
 
 test('replicas end bit-identical, each rank holding only its shards, with no tensor leaks', async () => {
@@ -76,7 +77,8 @@ test('replicas end bit-identical, each rank holding only its shards, with no ten
   assert.deepEqual([r0.rank.localRows, r1.rank.localRows], [150, 100]);
   assert.deepEqual(r0.rank.rowsByRank, [150, 100]);
   assert.equal(r0.rank.by, 'shards');
-  assert.equal(r1.rank.heldBytes, 100 * (5 + 1) * 4);
+  // Train shard 1, and half of the one validation and one test shard (25 rows each): evaluation is shared too.
+  assert.equal(r1.rank.heldBytes, (100 + 25 + 25) * (5 + 1) * 4);
   assert.equal(r0.rank.stepsPerEpoch, 4);
   assert.equal(r0.rank.steps, 12);
   assert.equal(r0.rank.stats, 'all-reduce');
@@ -194,4 +196,19 @@ test('the launcher reports rank-lost when a worker process is killed mid-trainin
     (e) => isCaplabError(e, 'rank-lost') && /rank-1: failed/.test(e.message) && /lost a peer/.test(e.message),
   );
   assert.ok(killed);
+});
+
+test('opt-in local SGD averages parameters every N steps, says so in its report, and ends each epoch with identical replicas', async () => {
+  const dir = await dataset({ rows: { train: 240, validation: 60, test: 60 }, shardRows: 120 });
+  const config = { hidden: [8, 4], epochs: 3, learningRate: 0.01, seed: 3, batchSize: 20 };
+  const local = await inProcess(2, { data: dir, config, localSgdEvery: 4 });
+  const exact = await inProcess(2, { data: dir, config });
+  assert.deepEqual(local.map((r) => [r.rank.mode, r.rank.localSgdEvery]), [['local-sgd', 4], ['local-sgd', 4]]);
+  assert.equal(exact[0].rank.mode, 'exact');
+  assert.equal(local[1].rank.paramsSha256, local[0].rank.paramsSha256, 'replicas agree after the epoch-end average');
+  assert.equal(local[0].rank.steps, exact[0].rank.steps);
+  assert.ok(local[0].train!.epochs.every((e) => e.rows === 240 && Number.isFinite(e.loss)), 'every row counted once per epoch');
+  assert.notEqual(local[0].rank.paramsSha256, exact[0].rank.paramsSha256, 'local SGD is not the exact computation');
+  await assert.rejects(inProcess(1, { data: dir, config, localSgdEvery: 0 }), (e) => isCaplabError(e, 'bad-config') && /localSgdEvery/.test(e.message));
+  await assert.rejects(inProcess(1, { data: dir, config, localSgdEvery: 2, checkpointDir: dir }), (e) => isCaplabError(e, 'bad-config') && /checkpointDir/.test(e.message));
 });

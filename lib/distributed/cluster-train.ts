@@ -220,7 +220,8 @@ function syntheticRef(manifest: Manifest, dir: string, checksum: string): RankPa
       hint: 'Put it on the data claim with a data Job (`npm run deploy -- --data-job "data import … --out /data/NAME"`), then pass --cluster-data /data/NAME.',
     });
   }
-  return { synthetic: { seed: s.seed, tickers: s.baseTickers ?? s.tickers, days: s.days, scale: s.scale ?? 1, checksum } };
+  // The ranks generate only their tickers, so they check the train statistics they combine against this dataset's.
+  return { synthetic: { seed: s.seed, tickers: s.baseTickers ?? s.tickers, days: s.days, scale: s.scale ?? 1, checksum, ...(manifest.stats ? { stats: manifest.stats } : {}) } };
 }
 
 /** Whether a failed attempt is worth a group restart, or the final error. */

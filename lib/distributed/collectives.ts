@@ -1,7 +1,8 @@
 /**
- * Collectives built on the group's one primitive, `allReduceMean(Float32Array)`: gathering
- * small integers and combining per-rank feature statistics. Every rank gets bit-identical
- * results, which is what keeps replicas identical.
+ * Collectives built on the group's two primitives, `allReduceMean(Float32Array)` and
+ * `allGather(Float64Array)`: gathering counts, agreeing to stop, combining per-rank feature
+ * statistics. Every rank gets bit-identical results (each merges the same numbers in rank
+ * order), which is what keeps replicas identical.
  */
 import type { Manifest } from '../data/manifest.ts';
 import type { StopVote, Verdict } from '../train/loop.ts';
@@ -9,20 +10,10 @@ import { standardization, type Standardization } from '../train/scaling.ts';
 import type { SplitArrays } from '../train/types.ts';
 import type { Group } from './group.ts';
 
-/** float32 holds integers exactly below 2^24; a count travels as two parts below 2^20. */
-const SPLIT = 2 ** 20;
-
-/**
- * Every rank's non-negative integer `value`, indexed by rank. Each rank fills only its own slots,
- * so the mean is value / worldSize there and rounding recovers it exactly.
- */
+/** Every rank's integer `value` (exact below 2^53), indexed by rank. */
 export async function allGatherCounts(group: Group, value: number): Promise<number[]> {
-  const k = group.worldSize;
-  const buf = new Float32Array(2 * k);
-  buf[2 * group.rank] = Math.floor(value / SPLIT);
-  buf[2 * group.rank + 1] = value % SPLIT;
-  await group.allReduceMean(buf);
-  return Array.from({ length: k }, (_, r) => Math.round(buf[2 * r] * k) * SPLIT + Math.round(buf[2 * r + 1] * k));
+  const got = await group.allGather(Float64Array.of(value));
+  return got.map((v) => v[0]);
 }
 
 /** Rank 0's verdict, and whether any rank was aborted, in one exchange. */
@@ -39,43 +30,78 @@ export function manifestStandardization(manifest: Manifest): Standardization | n
   return standardization(s);
 }
 
-/**
- * The global train split's mean and population std from each rank's local rows, in two
- * exchanges: weighted local means give the global mean; then local variances plus each local
- * mean's offset from it give the global variance (no E[x²] − E[x]² cancellation). Values
- * travel as float32, so the result is float32-precise, which is the precision scaling uses.
- */
-export async function globalStandardization(group: Group, local: SplitArrays, width: number, counts: number[]): Promise<Standardization> {
-  const k = group.worldSize;
-  const n = local.rows;
-  const total = counts.reduce((a, c) => a + c, 0);
-  const mean = new Float64Array(width + 1);
-  for (let r = 0; r < n; r++) {
-    const o = r * width;
-    for (let j = 0; j < width; j++) mean[j] += local.x[o + j];
-    mean[width] += local.y[r];
-  }
-  for (let j = 0; j <= width; j++) mean[j] = n > 0 ? mean[j] / n : 0;
-  const w = total > 0 ? n / total : 0;
-  const buf = Float32Array.from(mean, (m) => m * w * k);
-  await group.allReduceMean(buf);
-  const globalMean = Float64Array.from(buf);
+/** Count, mean and sum of squared deviations per column: what Chan's parallel variance merges. */
+export interface Moments {
+  n: number;
+  mean: Float64Array;
+  m2: Float64Array;
+}
 
+/** Moments of `rows` rows of row-major `x` (width columns) with `y` as column `width`, in two float64 passes. */
+export function localMoments(split: SplitArrays, width: number): Moments {
+  const { x, y, rows: n } = split;
+  const mean = new Float64Array(width + 1);
   const m2 = new Float64Array(width + 1);
   for (let r = 0; r < n; r++) {
     const o = r * width;
+    for (let j = 0; j < width; j++) mean[j] += x[o + j];
+    mean[width] += y[r];
+  }
+  if (n > 0) for (let j = 0; j <= width; j++) mean[j] /= n;
+  for (let r = 0; r < n; r++) {
+    const o = r * width;
     for (let j = 0; j < width; j++) {
-      const d = local.x[o + j] - mean[j];
+      const d = x[o + j] - mean[j];
       m2[j] += d * d;
     }
-    const d = local.y[r] - mean[width];
+    const d = y[r] - mean[width];
     m2[width] += d * d;
   }
-  for (let j = 0; j <= width; j++) {
-    const offset = mean[j] - globalMean[j];
-    buf[j] = (n > 0 ? m2[j] / n + offset * offset : 0) * w * k;
+  return { n, mean, m2 };
+}
+
+/** Merges moments in the order given (Chan et al.): the same inputs in the same order give the same bits. */
+export function mergeMoments(parts: Moments[]): Moments {
+  const cols = parts[0].mean.length;
+  const out: Moments = { n: 0, mean: new Float64Array(cols), m2: new Float64Array(cols) };
+  for (const p of parts) {
+    if (p.n === 0) continue;
+    const total = out.n + p.n;
+    for (let j = 0; j < cols; j++) {
+      const delta = p.mean[j] - out.mean[j];
+      out.mean[j] += (delta * p.n) / total;
+      out.m2[j] += p.m2[j] + (delta * delta * out.n * p.n) / total;
+    }
+    out.n = total;
   }
-  await group.allReduceMean(buf);
-  const std = Array.from(buf, (v) => Math.sqrt(Math.max(0, v)));
-  return standardization({ rows: total, mean: Array.from(globalMean.subarray(0, width)), std: std.slice(0, width), targetMean: globalMean[width], targetStd: std[width] });
+  return out;
+}
+
+/** Every rank's moments, merged in rank order: the same float64 result on every rank. */
+export async function allMergeMoments(group: Group, local: Moments): Promise<Moments> {
+  const cols = local.mean.length;
+  const packed = new Float64Array(1 + 2 * cols);
+  packed[0] = local.n;
+  packed.set(local.mean, 1);
+  packed.set(local.m2, 1 + cols);
+  const got = await group.allGather(packed);
+  return mergeMoments(got.map((p) => ({ n: p[0], mean: p.subarray(1, 1 + cols), m2: p.subarray(1 + cols) })));
+}
+
+/**
+ * The whole train split's mean and population std, from each rank's own rows: each rank's
+ * moments in float64, gathered and merged with Chan's parallel variance (no E[x²] − E[x]²
+ * cancellation), so every rank standardizes with the statistics one process would fit on all
+ * rows — equal to the manifest's to float64 rounding (the writer merges per shard, in another order).
+ */
+export async function globalStandardization(group: Group, local: SplitArrays, width: number): Promise<Standardization> {
+  const all = await allMergeMoments(group, localMoments(local, width));
+  const std = (j: number) => (all.n > 1 ? Math.sqrt(all.m2[j] / all.n) : 0);
+  return standardization({
+    rows: all.n,
+    mean: Array.from(all.mean.subarray(0, width)),
+    std: Array.from({ length: width }, (_, j) => std(j)),
+    targetMean: all.mean[width],
+    targetStd: std(width),
+  });
 }

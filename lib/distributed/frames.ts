@@ -4,7 +4,7 @@
  */
 import type { Socket } from 'node:net';
 
-export const FRAME = { hello: 1, welcome: 2, data: 3, result: 4, error: 5, peer: 6 } as const;
+export const FRAME = { hello: 1, welcome: 2, data: 3, result: 4, error: 5, peer: 6, gather: 7 } as const;
 export type FrameType = (typeof FRAME)[keyof typeof FRAME];
 
 export interface Frame {

@@ -30,8 +30,18 @@ export interface GroupOptions {
 export interface Group {
   readonly rank: number;
   readonly worldSize: number;
-  /** Replaces `data` with its mean over all ranks. Every rank must call it with the same length. */
-  allReduceMean(data: Float32Array): Promise<void>;
+  /**
+   * Replaces `data` with its mean over all ranks. Every rank must call it with the same length.
+   * `whileWaiting` runs once `data` is on its way, before waiting for the other ranks: work that
+   * does not depend on the result (the next batch) overlaps the exchange.
+   */
+  allReduceMean(data: Float32Array, whileWaiting?: () => void): Promise<void>;
+  /**
+   * Every rank's `mine`, by rank (this rank's entry is `mine` itself), exactly as sent: for
+   * statistics that are merged rather than summed, in float64. Every rank must call it with
+   * the same length.
+   */
+  allGather(mine: Float64Array): Promise<Float64Array[]>;
   close(): Promise<void>;
 }
 
@@ -51,7 +61,9 @@ function checkOptions(o: GroupOptions): void {
 export async function joinGroup(options: GroupOptions): Promise<Group> {
   checkOptions(options);
   const o: Options = withDefaults(defaults, options);
-  if (o.worldSize === 1) return { rank: 0, worldSize: 1, allReduceMean: async () => {}, close: async () => {} };
+  if (o.worldSize === 1) {
+    return { rank: 0, worldSize: 1, allReduceMean: async (_, whileWaiting) => whileWaiting?.(), allGather: async (mine) => [mine], close: async () => {} };
+  }
   const bell = new Bell();
   const links = o.rank === 0 ? await rendezvousAsRank0(o, bell) : await rendezvousAsPeer(o, bell);
   return meshGroup(o, links, bell);
@@ -320,28 +332,41 @@ function meshGroup(o: Options, links: Link[], bell: Bell): Group {
   };
   const inv = 1 / o.worldSize;
 
+  /** Sends `bytes` to every other rank and returns each one's next frame (checked), by rank. */
+  const exchange = async (type: typeof FRAME.data | typeof FRAME.gather, bytes: Uint8Array, what: string, whileWaiting?: () => void): Promise<Array<Frame | undefined>> => {
+    check();
+    // One copy into the outgoing frame: the caller's array may change before the kernel has taken the bytes.
+    const frame = encodeFrame(type, bytes);
+    for (const l of others) l.socket.write(frame);
+    whileWaiting?.();
+    await until(bell, () => others.every((l) => l.frames.length > 0), check, Date.now() + o.timeoutMs,
+      () => fail(rankTimeout(o, others.filter((l) => l.frames.length === 0).map((l) => l.rank))));
+    const got = links.map((l) => l?.frames.shift());
+    for (const l of others) {
+      const f = got[l.rank]!;
+      if (f.type !== type) throw fail(new CaplabError('protocol', `Rank ${o.rank} expected ${what} from rank ${l.rank}, got frame ${f.type}.`));
+      if (f.body.byteLength !== bytes.byteLength) {
+        throw fail(new CaplabError('bad-config', `Rank ${l.rank} sent ${f.body.byteLength} bytes of ${what}, rank ${o.rank} has ${bytes.byteLength}.`, {
+          hint: 'Every rank must build the same model config and run the same caplab version.',
+        }));
+      }
+    }
+    return got;
+  };
+
   return {
     rank: o.rank,
     worldSize: o.worldSize,
-    async allReduceMean(data) {
-      check();
-      // One copy into the outgoing frame: `data` may change before the kernel has taken the bytes.
-      const frame = encodeFrame(FRAME.data, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
-      for (const l of others) l.socket.write(frame);
-      await until(bell, () => others.every((l) => l.frames.length > 0), check, Date.now() + o.timeoutMs,
-        () => fail(rankTimeout(o, others.filter((l) => l.frames.length === 0).map((l) => l.rank))));
-      const got = links.map((l) => l?.frames.shift());
-      for (const l of others) {
-        const f = got[l.rank]!;
-        if (f.type !== FRAME.data) throw fail(new CaplabError('protocol', `Rank ${o.rank} expected gradients from rank ${l.rank}, got frame ${f.type}.`));
-        if (f.body.byteLength !== data.byteLength) {
-          throw fail(new CaplabError('bad-config', `Rank ${l.rank} sent ${f.body.byteLength / 4} values, rank ${o.rank} has ${data.length}.`, {
-            hint: 'Every rank must build the same model config.',
-          }));
-        }
-      }
+    async allReduceMean(data, whileWaiting) {
+      const got = await exchange(FRAME.data, new Uint8Array(data.buffer, data.byteOffset, data.byteLength), 'gradients', whileWaiting);
       sumInRankOrder(o.rank, data, got.map((f) => f && new Float32Array(f.body.buffer, f.body.byteOffset, f.body.byteLength / 4)), inv);
       for (const l of others) l.recycle(got[l.rank]!);
+    },
+    async allGather(mine) {
+      const got = await exchange(FRAME.gather, new Uint8Array(mine.buffer, mine.byteOffset, mine.byteLength), 'statistics');
+      // Gather bodies are fresh buffers at offset 0 (only data frames are recycled), so 8-byte aligned.
+      // (Array.from, not map: `got` has a hole at this rank's own index, which map would skip.)
+      return Array.from(got, (f, r) => (r === o.rank ? mine : new Float64Array(f!.body.buffer, f!.body.byteOffset, mine.length)));
     },
     async close() {
       for (const l of others) l.socket.end();

@@ -13,10 +13,11 @@ import { validateModelConfig, type ModelConfig } from '../train/config.ts';
 import type { BackendChoice, TrainResult } from '../train/types.ts';
 import type { DataParallelResult, RankReport } from './data-parallel.ts';
 import type { RankProgress, RankSpec } from './rank-worker.ts';
+import type { SyntheticRankData } from './rank-synthetic.ts';
 
 export interface LocalDataParallelOptions {
-  /** Dataset folder. */
-  data: string;
+  /** A dataset folder, or the seeded synthetic market (each rank then generates only its own tickers, in memory). */
+  data: string | { synthetic: SyntheticRankData };
   /** Ranks (child processes). Default 2. */
   ranks?: number;
   /** Model config; `batchSize` is per rank. */
@@ -31,6 +32,11 @@ export interface LocalDataParallelOptions {
   onProgress?: ProgressHook;
   /** Every rank's epoch reports (with its pid). */
   onRankProgress?: (progress: RankProgress) => void;
+  /**
+   * Opt-in local SGD, which CHANGES THE MATHEMATICS: parameters averaged every this many steps
+   * instead of gradients every step (DataParallelOptions.localSgdEvery). Default none (exact).
+   */
+  localSgdEvery?: number;
   /** Aborting stops every rank (their results come back as stopped). */
   signal?: AbortSignal;
 }
@@ -93,7 +99,7 @@ export async function runDataParallelLocal(options: LocalDataParallelOptions): P
   const specs: RankSpec[] = Array.from({ length: o.ranks }, (_, rank) => ({
     id: `rank-${rank}`,
     kind: 'rank',
-    payload: { rank, worldSize: o.ranks, host: '127.0.0.1', port, data: { dir: o.data }, config, backend: o.backend, timeoutMs: o.timeoutMs },
+    payload: { rank, worldSize: o.ranks, host: '127.0.0.1', port, data: typeof o.data === 'string' ? { dir: o.data } : o.data, config, backend: o.backend, timeoutMs: o.timeoutMs, ...(o.localSgdEvery !== undefined ? { localSgdEvery: o.localSgdEvery } : {}) },
   }));
   let results: SpecResult[];
   try {

@@ -46,8 +46,8 @@ export async function rankCheckpointing(group: Group, dir: string, mlp: Mlp, shu
       epochs: found.epochs,
       bestEpoch: found.best.epoch,
       bestValLoss: found.best.valLoss,
-      // Only the validating rank (0) keeps best weights, as in the loop.
-      bestParams: rank === 0 ? found.best.params : null,
+      // Every rank validates (its share of the rows, reduced), so every rank tracks the best weights.
+      bestParams: found.best.params,
       trainSeconds: found.position.trainSeconds,
       trainedRows: found.position.rows,
       steps: found.position.steps,

@@ -5,17 +5,20 @@
  * report with where it ran (pod, node) beside it.
  *
  * Data: a folder the rank can read (on a cluster, the data claim at /data, checked against the
- * checksum the caller expects), or the seeded synthetic market, which the rank regenerates in its
- * own scratch space: nothing is uploaded and nothing shared, and the rank loads only its share.
+ * checksum the caller expects), or the seeded synthetic market, of which the rank generates only
+ * its own tickers, in memory: nothing is uploaded, shared or written, and no rank computes
+ * another's rows (the train statistics are combined over the ranks and checked against the
+ * caller's).
  * Checkpoints: a folder that outlives the pod (the claim's caplab-checkpoints/<run>, mounted at
  * CAPLAB_CHECKPOINT_DIR), or `checkpoint.dir` in the payload.
  */
 import { CaplabError } from '../errors.ts';
 import type { Spec, WorkerContext } from '../spec/types.ts';
-import { givenData, syntheticData, type SyntheticDataRef } from '../search/trial-worker.ts';
+import { givenData } from '../search/trial-worker.ts';
 import { validateModelConfig, type ModelConfig } from '../train/config.ts';
 import type { BackendChoice } from '../train/types.ts';
 import { trainDataParallel, type DataParallelResult } from './data-parallel.ts';
+import type { SyntheticRankData } from './rank-synthetic.ts';
 
 export interface RankPayload {
   /** Default: env JOB_COMPLETION_INDEX (an Indexed Job's pod index). */
@@ -24,8 +27,8 @@ export interface RankPayload {
   /** Rank 0's host and port. */
   host: string;
   port: number;
-  /** A dataset folder (with the checksum it must have), or the synthetic market to regenerate. */
-  data: { dir: string; checksum?: string } | { synthetic: SyntheticDataRef };
+  /** A dataset folder (with the checksum it must have), or the synthetic market to regenerate (each rank its tickers). */
+  data: { dir: string; checksum?: string } | { synthetic: SyntheticRankData };
   config: Partial<ModelConfig>;
   /** Default 'auto'. */
   backend?: BackendChoice;
@@ -36,6 +39,8 @@ export interface RankPayload {
    * in env CAPLAB_CHECKPOINT_DIR (the pod's claim mount), `{ dir }` names one. Default none.
    */
   checkpoint?: boolean | { dir: string };
+  /** Opt-in local SGD, which changes the mathematics (DataParallelOptions.localSgdEvery). Default none. */
+  localSgdEvery?: number;
 }
 
 /** What a rank reports after each epoch. */
@@ -87,7 +92,7 @@ export async function runSpec(spec: RankSpec, ctx: WorkerContext): Promise<RankR
   const rank = payloadRank(p, spec.id);
   const config = validateModelConfig(p.config ?? {});
   const checkpoint = checkpointDir(p, spec.id);
-  const data = 'dir' in p.data ? await givenData(p.data.dir, p.data.checksum) : await syntheticData(p.data.synthetic, ctx.scratchDir);
+  const data = 'dir' in p.data ? await givenData(p.data.dir, p.data.checksum) : { synthetic: p.data.synthetic };
   const result = await trainDataParallel({
     rank,
     worldSize: p.worldSize,
@@ -97,6 +102,7 @@ export async function runSpec(spec: RankSpec, ctx: WorkerContext): Promise<RankR
     config,
     backend: p.backend ?? 'auto',
     timeoutMs: p.timeoutMs,
+    ...(p.localSgdEvery !== undefined ? { localSgdEvery: p.localSgdEvery } : {}),
     signal: ctx.signal,
     ...(checkpoint ? { checkpointDir: checkpoint } : {}),
     onProgress: (e) => {

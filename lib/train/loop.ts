@@ -42,8 +42,11 @@ export interface LoopOptions {
   mlp: Mlp;
   source: EpochSource;
   step: GradientStep;
-  /** Validation loss of the current weights, or null on a process that does not validate (ranks other than 0). */
-  validate: (() => number) | null;
+  /**
+   * Validation loss of the current weights (a data-parallel rank's may reduce over the ranks, hence
+   * a promise), or null on a process that does not validate.
+   */
+  validate: (() => number | Promise<number>) | null;
   /** Default: decide alone. */
   agree?: AgreeToStop;
   epochs: number;
@@ -131,7 +134,7 @@ export async function runEpochs(o: LoopOptions): Promise<LoopOutcome> {
     out.trainSeconds += stepSeconds;
     out.trainedRows += rows;
     out.steps += steps;
-    const valLoss = o.validate?.();
+    const valLoss = await o.validate?.();
     o.onProgress?.({ kind: 'epoch', epoch, epochs: o.epochs, loss, ...(valLoss === undefined ? {} : { valLoss }), seconds: (performance.now() - t0) / 1000 });
     let verdict: Verdict = VERDICT.go;
     if (valLoss !== undefined) {
@@ -182,7 +185,8 @@ export interface ResultContext {
   rows: number;
   /** performance.now() when training started (loading excluded). */
   started: number;
-  evaluator: Evaluator;
+  /** The metrics of the restored best weights (a data-parallel rank passes ones it reduced over the ranks). */
+  evaluator: Pick<Evaluator, 'metrics'>;
   stats: Standardization;
 }
 
