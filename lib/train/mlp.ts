@@ -18,6 +18,7 @@
  */
 import { tf, type Tensor, type Tensor2D } from './tf.ts';
 import type { ModelConfig } from './config.ts';
+import { MlpKernels } from './mlp-kernels.ts';
 import { flatOptimizer, type FlatOptimizer, type OptimizerState } from './optim.ts';
 import { glorotUniform, seededUniform, TRAIN_STREAM, type RandomStream } from './rng.ts';
 
@@ -78,6 +79,8 @@ export class Mlp {
   private readonly masks: Float32Array[];
   private readonly dropoutRandom: RandomStream;
   private outGrad = new Float32Array(0);
+  /** The wasm-kernel route for gradients (mlp-kernels.ts), taken on the wasm backend. */
+  private readonly kernels: MlpKernels | null;
 
   constructor(inputs: number, config: ModelConfig, initial?: Float32Array) {
     this.inputs = inputs;
@@ -93,6 +96,7 @@ export class Mlp {
     this.scalars = { one: tf.keep(tf.scalar(1)), zero: tf.keep(tf.scalar(0)) };
     this.masks = config.dropout > 0 ? config.hidden.map(() => new Float32Array(0)) : [];
     this.dropoutRandom = seededUniform(config.seed, TRAIN_STREAM.dropout);
+    this.kernels = tf.getBackend() === 'wasm' && process.env.CAPLAB_KERNELS !== '0' ? new MlpKernels(inputs, this.layers, this.size, config.activation, config.dropout > 0) : null;
   }
 
   /** The optimizer's state and the dropout stream's, for a checkpoint (the parameters: getParams). */
@@ -193,15 +197,20 @@ export class Mlp {
 
   /** Inverted dropout: kept units scaled by 1/(1−p), drawn from the seeded dropout stream. */
   private dropoutMask(layer: number, rows: number): Tensor2D {
+    return tf.tensor2d(this.fillMask(layer, rows), [rows, this.config.hidden[layer]]);
+  }
+
+  /** Draws hidden layer `layer`'s mask for `rows` rows (rows × units values). */
+  private fillMask(layer: number, rows: number): Float32Array {
     const units = this.config.hidden[layer];
     const n = rows * units;
     if (this.masks[layer].length < n) this.masks[layer] = new Float32Array(n);
-    const mask = this.masks[layer];
+    const mask = this.masks[layer].subarray(0, n);
     const p = this.config.dropout;
     const keep = 1 / (1 - p);
     const random = this.dropoutRandom;
     for (let j = 0; j < n; j++) mask[j] = random() < p ? 0 : keep;
-    return tf.tensor2d(mask.subarray(0, n), [rows, units]);
+    return mask;
   }
 
   private activationDerivative(post: Tensor2D): Tensor {
@@ -229,6 +238,7 @@ export class Mlp {
   /** Fills this.grad with the gradient of the batch's MSE; returns the MSE. */
   private computeGradient(batch: Batch): number {
     const rows = batch.rows;
+    if (this.kernels) return this.kernels.gradient(this.params, batch.x, batch.y, rows, (layer, r) => this.fillMask(layer, r), this.grad) / rows;
     const inputs = this.inputs;
     const grad = this.grad;
     const n = this.layers.length;
