@@ -81,6 +81,8 @@ export class Mlp {
   private outGrad = new Float32Array(0);
   /** The wasm-kernel route for gradients (mlp-kernels.ts), taken on the wasm backend. */
   private readonly kernels: MlpKernels | null;
+  /** How gradients are computed: wasm kernels (on the wasm backend) or tfjs ops (other backends). */
+  readonly route: 'wasm-kernels' | 'tfjs-ops';
 
   constructor(inputs: number, config: ModelConfig, initial?: Float32Array) {
     this.inputs = inputs;
@@ -97,6 +99,7 @@ export class Mlp {
     this.masks = config.dropout > 0 ? config.hidden.map(() => new Float32Array(0)) : [];
     this.dropoutRandom = seededUniform(config.seed, TRAIN_STREAM.dropout);
     this.kernels = tf.getBackend() === 'wasm' && process.env.CAPLAB_KERNELS !== '0' ? new MlpKernels(inputs, this.layers, this.size, config.activation, config.dropout > 0) : null;
+    this.route = this.kernels ? 'wasm-kernels' : 'tfjs-ops';
   }
 
   /** The optimizer's state and the dropout stream's, for a checkpoint (the parameters: getParams). */
