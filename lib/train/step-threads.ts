@@ -5,9 +5,9 @@
  * gradient, which this thread's optimizer applies.
  *
  * Why not the wasm backend's own threaded build: in Node it needs a worker script it can only
- * give as a browser blob URL; with that worked around it still ran one thread and its matMul
- * was ~30× slower (notes in bench/train.bench.ts). Splitting rows keeps each thread on the fast
- * single-threaded kernels, and the result is the same gradient up to float rounding.
+ * give as a browser blob URL; with that worked around (2026-12-02, tfjs 4.22, Node 24) it still
+ * reported one thread and its matMul was ~30× slower. Splitting rows keeps each thread on the
+ * fast single-threaded kernels, and the result is the same gradient up to float rounding.
  *
  * Hand-off is through SharedArrayBuffers and Atomics, with no event-loop round trip per step:
  * the step stays synchronous like Mlp.trainStep, and costs microseconds beside a big batch.
