@@ -19,8 +19,9 @@ function reference(f: Float32Array, a: Mat, b: Mat, m: number, k: number, n: num
   return out;
 }
 
-// Shapes that hit every tile (4×8, 4×4, 1×8, 1×4) and the JS column edge, with k of 1 (outer products) too.
-for (const [m, k, n] of [[1, 1, 1], [3, 7, 5], [4, 1, 8], [9, 18, 13], [18, 33, 1], [37, 64, 32], [16, 5, 44]]) {
+// Shapes that hit every tile (4×8, 4×4, 1×8, 1×4) and the JS column edge, with k of 1 (outer
+// products) too, and k over the transposed products' chunk (128) with a short last chunk.
+for (const [m, k, n] of [[1, 1, 1], [3, 7, 5], [4, 1, 8], [9, 18, 13], [18, 33, 1], [37, 64, 32], [16, 5, 44], [6, 300, 12]]) {
   for (const transA of [false, true]) {
     test(`multiplies ${m}×${k} by ${k}×${n} like the definition (A${transA ? ' transposed' : ''}, assign and accumulate)`, () => {
       const g = new Gemm();

@@ -98,7 +98,7 @@ export class Mlp {
     this.scalars = { one: tf.keep(tf.scalar(1)), zero: tf.keep(tf.scalar(0)) };
     this.masks = config.dropout > 0 ? config.hidden.map(() => new Float32Array(0)) : [];
     this.dropoutRandom = seededUniform(config.seed, TRAIN_STREAM.dropout);
-    this.kernels = tf.getBackend() === 'wasm' && process.env.CAPLAB_KERNELS !== '0' ? new MlpKernels(inputs, this.layers, this.size, config.activation, config.dropout > 0) : null;
+    this.kernels = tf.getBackend() === 'wasm' ? new MlpKernels(inputs, this.layers, this.size, config.activation, config.dropout > 0) : null;
     this.route = this.kernels ? 'wasm-kernels' : 'tfjs-ops';
   }
 
