@@ -27,7 +27,7 @@ export interface Batch {
   rows: number;
   /** rows × features, row-major. */
   x: Float32Array;
-  /** features × rows (x transposed), for the first layer's weight gradient. */
+  /** features × rows (x transposed), for the tfjs route's first weight gradient; may be empty (then built when needed). */
   xT: Float32Array;
   y: Float32Array;
 }
@@ -79,6 +79,7 @@ export class Mlp {
   private readonly masks: Float32Array[];
   private readonly dropoutRandom: RandomStream;
   private outGrad = new Float32Array(0);
+  private xT = new Float32Array(0);
   /** The wasm-kernel route for gradients (mlp-kernels.ts), taken on the wasm backend. */
   private readonly kernels: MlpKernels | null;
   /** How gradients are computed: wasm kernels (on the wasm backend) or tfjs ops (other backends). */
@@ -238,6 +239,17 @@ export class Mlp {
     return t;
   }
 
+  /** The batch's x transposed (features × rows): its own xT, or one built here when it has none. */
+  private transposedInput(batch: Batch): Float32Array {
+    const n = batch.rows * this.inputs;
+    if (batch.xT.length >= n) return batch.xT.subarray(0, n);
+    if (this.xT.length < n) this.xT = new Float32Array(n);
+    const xT = this.xT;
+    const { rows, x } = batch;
+    for (let i = 0; i < rows; i++) for (let k = 0; k < this.inputs; k++) xT[k * rows + i] = x[i * this.inputs + k];
+    return xT.subarray(0, n);
+  }
+
   /** Fills this.grad with the gradient of the batch's MSE; returns the MSE. */
   private computeGradient(batch: Batch): number {
     const rows = batch.rows;
@@ -272,7 +284,7 @@ export class Mlp {
         if (f.maskTensors.length > 0) dh = tf.mul(dh, f.maskTensors[i]);
         const g = tf.mul(dh, this.activationDerivative(f.post[i])) as Tensor2D;
         const l = this.layers[i];
-        const inT = i === 0 ? tf.tensor2d(batch.xT.subarray(0, rows * inputs), [inputs, rows]) : tf.transpose(f.inputs[i]);
+        const inT = i === 0 ? tf.tensor2d(this.transposedInput(batch), [inputs, rows]) : tf.transpose(f.inputs[i]);
         grad.set(tf.matMul(inT, g).dataSync() as Float32Array, l.wOffset);
         grad.set(tf.matMul(this.onesColumn(rows), g, true, false).dataSync() as Float32Array, l.bOffset);
         if (i > 0) dh = tf.matMul(g, tf.transpose(f.ws[i]));

@@ -21,8 +21,8 @@ async function main(): Promise<void> {
     return;
   }
   port.postMessage({ ready: true });
-  const xT = new Float32Array(d.maxRows * d.inputs);
-  const width = d.inputs;
+  // No xT: Mlp makes one if its route needs it.
+  const xT = new Float32Array(0);
   let seq = 0;
   for (;;) {
     Atomics.wait(d.ctrl, CTRL.go, seq);
@@ -32,7 +32,6 @@ async function main(): Promise<void> {
     seq = next;
     try {
       const rows = Atomics.load(d.ctrl, CTRL.rows);
-      for (let i = 0; i < rows; i++) for (let k = 0; k < width; k++) xT[k * rows + i] = d.x[i * width + k];
       mlp.setParams(d.params);
       d.loss[0] = mlp.gradient({ rows, x: d.x, xT, y: d.y }, d.grad).loss;
     } catch (e) {

@@ -32,7 +32,6 @@ export interface HelperData {
   backend: string;
   inputs: number;
   config: ModelConfig;
-  maxRows: number;
   ctrl: Int32Array;
   params: Float32Array;
   x: Float32Array;
@@ -50,6 +49,8 @@ interface Helper {
 
 /** A step that stalls this long means a helper died without a word (e.g. killed). */
 const STEP_TIMEOUT_MS = 10 * 60 * 1000;
+
+const NO_XT = new Float32Array(0);
 
 const shared = (bytes: number) => new SharedArrayBuffer(Math.max(8, bytes));
 
@@ -70,17 +71,15 @@ export class StepThreads {
   private readonly helpers: Helper[];
   private readonly params: Float32Array;
   private readonly inputs: number;
-  private readonly xT: Float32Array;
   private readonly own: Float32Array;
   private readonly sum: Float32Array;
   private seq = 0;
 
-  private constructor(helpers: Helper[], params: Float32Array, inputs: number, maxRows: number) {
+  private constructor(helpers: Helper[], params: Float32Array, inputs: number) {
     this.helpers = helpers;
     this.threads = helpers.length + 1;
     this.params = params;
     this.inputs = inputs;
-    this.xT = new Float32Array(maxRows * inputs);
     this.own = new Float32Array(params.length);
     this.sum = new Float32Array(params.length);
   }
@@ -102,7 +101,7 @@ export class StepThreads {
     try {
       for (let i = 1; i < o.threads; i++) {
         const data: HelperData = {
-          backend: o.backend, inputs: o.inputs, config: o.config, maxRows: o.maxRows,
+          backend: o.backend, inputs: o.inputs, config: o.config,
           ctrl: new Int32Array(shared(16)), params,
           x: new Float32Array(shared(o.maxRows * o.inputs * 4)), y: new Float32Array(shared(o.maxRows * 4)),
           grad: new Float32Array(shared(size * 4)), loss: new Float64Array(shared(8)),
@@ -128,7 +127,7 @@ export class StepThreads {
     }
     // Helpers wait on Atomics, not on their event loop: they must not keep the process alive.
     for (const h of helpers) h.worker.unref();
-    return new StepThreads(helpers, params, o.inputs, o.maxRows);
+    return new StepThreads(helpers, params, o.inputs);
   }
 
   /** One optimizer step of `mlp` on `batch`, split over the threads; returns the batch's MSE. */
@@ -152,11 +151,8 @@ export class StepThreads {
       Atomics.notify(d.ctrl, CTRL.go);
       start += per;
     }
-    // This thread's share: the first `mine` rows; x's prefix is already row-major, xT is rebuilt.
-    const xT = this.xT;
-    const x = batch.x;
-    for (let i = 0; i < mine; i++) for (let k = 0; k < width; k++) xT[k * mine + i] = x[i * width + k];
-    const own = mlp.gradient({ rows: mine, x, xT, y: batch.y }, this.own);
+    // This thread's share: the first `mine` rows (no xT: Mlp makes one if its route needs it).
+    const own = mlp.gradient({ rows: mine, x: batch.x, xT: NO_XT, y: batch.y }, this.own);
     const sum = this.sum;
     const wOwn = mine / rows;
     for (let j = 0; j < sum.length; j++) sum[j] = wOwn * own.grad[j];

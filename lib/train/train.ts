@@ -52,7 +52,8 @@ export async function trainModel(data: string | InMemoryDataset, options: TrainO
   const stats: Standardization = stream ? await scanTrainStats(ds.dir, ds.manifest, stream) : fitStandardization(ds.train.x, ds.train.y, ds.train.rows, width);
   const scaler = scalerFrom(stats);
   const batchSize = Math.min(config.batchSize, trainRows);
-  const batch = allocateBatch(batchSize, width);
+  // No transposed copy: the wasm route never reads it, and the tfjs route makes it when needed.
+  const batch = allocateBatch(batchSize, width, false);
   const random = { rows: seededUniform(config.seed, TRAIN_STREAM.shuffle), shards: seededUniform(config.seed, TRAIN_STREAM.shardOrder) };
   const source = stream
     ? streamedSource(ds, stream, batch, batchSize, scaler, random)
