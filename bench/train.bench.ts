@@ -10,6 +10,9 @@
  *   options: --repeat N (default 2, or CAPLAB_BENCH_REPEAT), --shapes "64-32@256;256@16",
  *            --backends node,wasm (default: node when installed, and wasm)
  *
+ * Big-batch shapes (≥ 512 rows) also get a figure with one thread per core (TrainOptions.threads),
+ * labelled with its thread count and set against PyTorch on as many threads.
+ *
  * Every measurement runs in a fresh process; shapes are interleaved (caplab, then PyTorch, per
  * shape) so background load hits both sides alike, and each figure is the best of N runs.
  * Epoch 1 warms up; epoch 2 is timed, in wall time and in CPU time (rows/cpu-s: what a busy
@@ -63,7 +66,7 @@ const cpuSeconds = () => {
  * One measurement in this process: prints {rows_per_s, rows_per_cpu_s, ...} as its last stdout
  * line. Validation is cut to 256 rows so the CPU time between epochs is nearly all training.
  */
-async function measure(kind: string, data: string, hidden: number[], batch: number, maxSteps: number | undefined, backend: string): Promise<void> {
+async function measure(kind: string, data: string, hidden: number[], batch: number, maxSteps: number | undefined, backend: string, threads = 1): Promise<void> {
   const lib = await import('../lib/index.ts');
   const full = await lib.loadDataset(data);
   const width = full.features.length;
@@ -71,11 +74,11 @@ async function measure(kind: string, data: string, hidden: number[], batch: numb
   if (kind === 'caplab') {
     const cpu: number[] = [cpuSeconds()];
     const r = await lib.trainModel(ds, {
-      config: { hidden, batchSize: batch, epochs: 2, seed: 42 }, backend: backend as 'auto', maxSteps,
+      config: { hidden, batchSize: batch, epochs: 2, seed: 42 }, backend: backend as 'auto', maxSteps, threads,
       onEpoch: () => void cpu.push(cpuSeconds()),
     });
     const e = r.epochs[1];
-    console.log(JSON.stringify({ backend: r.backend, rows: e.rows, seconds: e.rows / e.rowsPerSecond, rows_per_s: e.rowsPerSecond, rows_per_cpu_s: e.rows / (cpu[2] - cpu[1]), loss: e.loss }));
+    console.log(JSON.stringify({ backend: r.backend, threads, rows: e.rows, seconds: e.rows / e.rowsPerSecond, rows_per_s: e.rowsPerSecond, rows_per_cpu_s: e.rows / (cpu[2] - cpu[1]), loss: e.loss }));
     return;
   }
   const { tf } = await import('../lib/train/tf.ts');
@@ -182,8 +185,8 @@ function best(repeat: number, run: () => Measured): Measured {
   return { ...top, rows_per_cpu_s: Math.max(...ok.map((m) => m.rows_per_cpu_s ?? 0)) || undefined };
 }
 
-function caplabChild(kind: string, data: string, s: Shape, backend: string, env: Record<string, string> = {}, maxSteps = s.maxSteps): Measured {
-  const args = [fileURLToPath(import.meta.url), '--measure', kind, '--data', data, '--hidden', s.hidden.join(','), '--batch', String(s.batch), '--backend', backend];
+function caplabChild(kind: string, data: string, s: Shape, backend: string, env: Record<string, string> = {}, maxSteps = s.maxSteps, threads = 1): Measured {
+  const args = [fileURLToPath(import.meta.url), '--measure', kind, '--data', data, '--hidden', s.hidden.join(','), '--batch', String(s.batch), '--backend', backend, '--threads', String(threads)];
   if (maxSteps) args.push('--max-steps', String(maxSteps));
   return runChild(process.execPath, args, env);
 }
@@ -203,12 +206,12 @@ async function main(): Promise<void> {
     options: {
       measure: { type: 'string' }, data: { type: 'string' }, hidden: { type: 'string' }, batch: { type: 'string' },
       'max-steps': { type: 'string' }, backend: { type: 'string' }, variants: { type: 'boolean' }, shapes: { type: 'string' },
-      repeat: { type: 'string' }, backends: { type: 'string' },
+      repeat: { type: 'string' }, backends: { type: 'string' }, threads: { type: 'string' },
     },
   });
   if (values.measure) {
     const hidden = (values.hidden ?? '').split(',').filter(Boolean).map(Number);
-    await measure(values.measure, values.data as string, hidden, Number(values.batch), values['max-steps'] ? Number(values['max-steps']) : undefined, values.backend ?? 'auto');
+    await measure(values.measure, values.data as string, hidden, Number(values.batch), values['max-steps'] ? Number(values['max-steps']) : undefined, values.backend ?? 'auto', Number(values.threads ?? 1));
     return;
   }
   const repeat = Number(values.repeat ?? process.env.CAPLAB_BENCH_REPEAT ?? 2);
@@ -241,6 +244,10 @@ async function main(): Promise<void> {
         table.push(`${label} ${`caplab (${m.backend ?? backend})`.padEnd(36)} ${fmtRate(m.rows_per_s)} ${fmtRate(m.rows_per_cpu_s).padStart(10)}`);
         return { ...m, backend: m.backend ?? backend };
       });
+      // Two threads per step (TrainOptions.threads, wasm) where batches are big enough to split;
+      // compared below with PyTorch on as many threads, never with its one-thread figure.
+      const threaded = cores > 1 && s.batch >= 512 && backends.includes('wasm') ? best(repeat, () => caplabChild('caplab', data, s, 'wasm', {}, s.maxSteps, cores)) : null;
+      if (threaded) table.push(`${label} ${`caplab (${threaded.backend ?? 'wasm'}, ${cores} threads)`.padEnd(36)} ${fmtRate(threaded.rows_per_s)} ${fmtRate(threaded.rows_per_cpu_s).padStart(10)}`);
       if (values.variants) {
         // Slow variants get fewer steps (about 20k rows) so the whole run stays in minutes.
         const capped = Math.min(s.maxSteps ?? Infinity, Math.max(4, Math.ceil(20000 / s.batch)));
@@ -276,6 +283,14 @@ async function main(): Promise<void> {
           ratios.push(`${oursBy.length > 1 ? `${ours.backend} ` : ''}${ratio ?? '-'}, ${ratioCpu ?? '-'}`);
         }
         table.push(`${label} ${`PyTorch ${mode.label}`.padEnd(36)} ${fmtRate(peer.rows_per_s)} ${fmtRate(peer.rows_per_cpu_s).padStart(10)}  ${ratios.join('; ')}`);
+        if (threaded && mode.threads === cores) {
+          const r2 = ratioOf(threaded.rows_per_s, peer.rows_per_s);
+          console.log(JSON.stringify({
+            ...base, bench: 'train-throughput-threads', backend: threaded.backend, threads: cores, caplab_rows_per_s: round(threaded.rows_per_s), caplab_rows_per_cpu_s: round(threaded.rows_per_cpu_s),
+            peer: 'pytorch', peer_threads: peer.threads, peer_rows_per_s: round(peer.rows_per_s), ratio: r2, error: threaded.error ?? peer.error,
+          }));
+          table.push(`${label} ${`  caplab ${cores} threads ÷ PyTorch ${cores} threads`.padEnd(36)} ${''.padStart(8)} ${''.padStart(10)}  ${r2 ?? '-'}, -`);
+        }
       }
     }
     console.error(table.join('\n'));

@@ -126,3 +126,18 @@ testEachBackend('draws the same weights and dropout masks from the same seed', a
   assert.deepEqual(run(5), run(5));
   assert.notDeepEqual(run(5).params, run(6).params);
 });
+
+test('a batch without its transposed copy gets the same gradient on every route', async () => {
+  for (const backend of ['wasm', 'cpu'] as const) {
+    await initBackend(backend);
+    const m = new Mlp(F, validateModelConfig({ hidden: [4, 3], seed: 3 }));
+    try {
+      const b = batch();
+      const full = m.gradient(b).grad;
+      const bare = m.gradient({ ...b, xT: new Float32Array(0) }).grad;
+      assert.deepEqual(bare, full, backend);
+    } finally {
+      m.dispose();
+    }
+  }
+});

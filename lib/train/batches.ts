@@ -26,27 +26,28 @@ export function scalerFrom(s: Standardization): Scaler {
   };
 }
 
-/** Buffers for batches of up to `batchSize` rows. */
-export function allocateBatch(batchSize: number, width: number): Batch {
-  return { rows: 0, x: new Float32Array(batchSize * width), xT: new Float32Array(batchSize * width), y: new Float32Array(batchSize) };
+/**
+ * Buffers for batches of up to `batchSize` rows. Without `transposed`, xT stays empty and Mlp
+ * transposes on demand: its wasm-kernel route reads x as it is and never needs xT.
+ */
+export function allocateBatch(batchSize: number, width: number, transposed = true): Batch {
+  return { rows: 0, x: new Float32Array(batchSize * width), xT: new Float32Array(transposed ? batchSize * width : 0), y: new Float32Array(batchSize) };
 }
 
-/** Copies rows order[start..start+count) of `src` into `batch`, standardized. */
+/** Copies rows order[start..start+count) of `src` into `batch`, standardized (and transposed into xT when it has room). */
 export function fillBatch(batch: Batch, src: SplitArrays, order: Uint32Array, start: number, count: number, scaler: Scaler): Batch {
   const { width, xMean, xInv, yMean, yInv } = scaler;
   const { x, y } = src;
   const bx = batch.x;
   const bxT = batch.xT;
   const by = batch.y;
+  const transposed = bxT.length >= count * width;
   for (let i = 0; i < count; i++) {
     const r = order[start + i];
     const o = r * width;
     const bo = i * width;
-    for (let k = 0; k < width; k++) {
-      const v = (x[o + k] - xMean[k]) * xInv[k];
-      bx[bo + k] = v;
-      bxT[k * count + i] = v;
-    }
+    for (let k = 0; k < width; k++) bx[bo + k] = (x[o + k] - xMean[k]) * xInv[k];
+    if (transposed) for (let k = 0; k < width; k++) bxT[k * count + i] = bx[bo + k];
     by[i] = (y[r] - yMean) * yInv;
   }
   batch.rows = count;

@@ -15,6 +15,7 @@ import { checkMaxSteps, runEpochs, trainResult, type GradientStep } from './loop
 import { Mlp } from './mlp.ts';
 import { seededUniform, TRAIN_STREAM } from './rng.ts';
 import { fitStandardization, type Standardization } from './scaling.ts';
+import { StepThreads } from './step-threads.ts';
 import { scanTrainStats, trainShardStream } from './streamed.ts';
 import type { InMemoryDataset, TrainOptions, TrainResult } from './types.ts';
 
@@ -51,7 +52,8 @@ export async function trainModel(data: string | InMemoryDataset, options: TrainO
   const stats: Standardization = stream ? await scanTrainStats(ds.dir, ds.manifest, stream) : fitStandardization(ds.train.x, ds.train.y, ds.train.rows, width);
   const scaler = scalerFrom(stats);
   const batchSize = Math.min(config.batchSize, trainRows);
-  const batch = allocateBatch(batchSize, width);
+  // No transposed copy: the wasm route never reads it, and the tfjs route makes it when needed.
+  const batch = allocateBatch(batchSize, width, false);
   const random = { rows: seededUniform(config.seed, TRAIN_STREAM.shuffle), shards: seededUniform(config.seed, TRAIN_STREAM.shardOrder) };
   const source = stream
     ? streamedSource(ds, stream, batch, batchSize, scaler, random)
@@ -59,15 +61,22 @@ export async function trainModel(data: string | InMemoryDataset, options: TrainO
   const evaluate = evaluator(ds.validation, ds.test, scaler);
 
   const mlp = new Mlp(width, config);
+  let threads: StepThreads | null = null;
   try {
-    // The local gradient step: this process's batch is the whole step.
-    const step: GradientStep = (b) => ({ lossSum: mlp.trainStep(b) * b.rows, rows: b.rows });
+    // The native backend already spreads its ops over every core.
+    const split = backend === 'tensorflow' ? 1 : (options.threads ?? 1);
+    threads = await StepThreads.start({ threads: split, backend, inputs: width, config, maxRows: batchSize }, mlp.size);
+    // The local gradient step: this process's batch is the whole step (split over threads when asked).
+    const step: GradientStep = threads
+      ? (b) => ({ lossSum: threads!.step(mlp, b) * b.rows, rows: b.rows })
+      : (b) => ({ lossSum: mlp.trainStep(b) * b.rows, rows: b.rows });
     const out = await runEpochs({
       mlp, source, step, validate: () => evaluate.valLoss(mlp),
       epochs: config.epochs, maxSteps: options.maxSteps, onProgress: options.onProgress, onEpoch: options.onEpoch, signal: options.signal,
     });
     return trainResult(out, mlp, { backend, config, rows: trainRows, started, evaluator: evaluate, stats });
   } finally {
+    await threads?.close();
     mlp.dispose();
   }
 }

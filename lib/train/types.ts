@@ -69,6 +69,11 @@ export interface TrainOptions {
   signal?: AbortSignal;
   /** Cap on gradient steps per epoch (for the memory probe); default no cap. */
   maxSteps?: number;
+  /**
+   * Threads for each gradient step (this one included): batches of at least 128 rows per
+   * thread are split over helper threads (wasm and cpu backends, no dropout). Default 1.
+   */
+  threads?: number;
 }
 
 export interface TrainResult {
