@@ -4,46 +4,25 @@
 // sources it is named for, so an edited source can never run as stale compiled code — a changed
 // key finds no folder and caplab runs the sources (or builds them anew).
 //
-//   node bin/build.js          builds the copy for the current sources (npm's `prepare` runs it)
+//   node bin/build.js          builds the copy for the current sources (`npm run build:runtime`;
+//                              npm's `prepare` runs it at install, and skips it where bin/ is not there yet)
 //
 // Plain JavaScript with no imports but Node's: it runs before anything is compiled.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { buildDir, currentBuild, isComplete as complete, RECORD, repoRoot, sourceFiles, statSignature } from './current.js';
+
+export { currentBuild, repoRoot };
+
 /** Bump when the way sources are compiled changes: old builds then stop matching. */
 const BUILD_FORMAT = 'caplab-runtime-1';
-/** The record of the last build that matched, keyed by the sources' file stats (a cheap check). */
-const CURRENT = 'runtime-current.json';
 /** Builds kept besides the current one (another checkout state, switched back to often). */
 const KEEP = 2;
-
-export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-
-function sourceFiles(root) {
-  const lib = join(root, 'lib');
-  return readdirSync(lib, { recursive: true })
-    .filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))
-    .map((f) => f.split('\\').join('/'))
-    .sort();
-}
-
-/**
- * Hash of the sources' paths, sizes, times and inodes: changes whenever a file is written,
- * replaced, added or removed (ctime cannot be set back by copying tools). Only a shortcut: a
- * match is trusted because it was recorded next to a content key that matched.
- */
-function statSignature(root, files) {
-  const h = createHash('sha256');
-  for (const f of files) {
-    const s = statSync(join(root, 'lib', f));
-    h.update(`${f}\0${s.size}\0${s.mtimeMs}\0${s.ctimeMs}\0${s.ino}\n`);
-  }
-  return h.digest('hex');
-}
 
 /** Hash of the sources' paths and bytes (and the build format): the name of their build. */
 export function contentKey(root = repoRoot, files = sourceFiles(root)) {
@@ -52,32 +31,15 @@ export function contentKey(root = repoRoot, files = sourceFiles(root)) {
   return h.digest('hex').slice(0, 16);
 }
 
-const buildDir = (root, key) => join(root, 'dist', `runtime-${key}`);
-const complete = (dir) => existsSync(join(dir, 'lib', '.complete'));
-
 /**
- * The folder (holding lib/) of the build of the sources as they are now, or null when there is
- * none (never built, or a source changed since). Costs a stat per source file when nothing changed.
+ * currentBuild's slow path: the build named by the sources' content, if it is there; recorded
+ * beside their stat signature, so the next start takes the fast path.
  */
-export function currentBuild(root = repoRoot) {
-  let files;
-  try {
-    files = sourceFiles(root);
-  } catch {
-    return null;
-  }
-  const sig = statSignature(root, files);
-  const recordFile = join(root, 'dist', CURRENT);
-  try {
-    const rec = JSON.parse(readFileSync(recordFile, 'utf8'));
-    if (rec.sig === sig && typeof rec.key === 'string' && complete(buildDir(root, rec.key))) return buildDir(root, rec.key);
-  } catch {
-    // No record yet, or a torn one: fall through to the content key.
-  }
+export function matchByContent(root, files, sig) {
   const key = contentKey(root, files);
   const dir = buildDir(root, key);
   if (!complete(dir)) return null;
-  writeAtomic(recordFile, JSON.stringify({ key, sig }) + '\n');
+  writeAtomic(join(root, 'dist', RECORD), JSON.stringify({ key, sig }) + '\n');
   return dir;
 }
 
@@ -128,7 +90,7 @@ export function build(root = repoRoot) {
       if (!complete(dir)) throw e; // another process finished the same build first
     }
     prune(root, key);
-    currentBuild(root);
+    matchByContent(root, files, statSignature(root, files));
     return { dir, key };
   } finally {
     rmSync(tmp, { recursive: true, force: true });
@@ -139,7 +101,7 @@ export function build(root = repoRoot) {
 function prune(root, key) {
   const dist = join(root, 'dist');
   const old = readdirSync(dist)
-    .filter((n) => n.startsWith('runtime-') && n !== `runtime-${key}` && n !== CURRENT)
+    .filter((n) => /^runtime-[0-9a-f]+$/.test(n) && n !== `runtime-${key}`)
     .map((n) => ({ n, t: statSync(join(dist, n)).mtimeMs }))
     .sort((a, b) => b.t - a.t);
   for (const { n } of old.slice(KEEP)) rmSync(join(dist, n), { recursive: true, force: true });
@@ -149,7 +111,7 @@ function prune(root, key) {
  * Builds in a separate process (so the caller's memory, which a probe may be measuring, never
  * holds the compiler) and returns the build folder, or null when it could not build.
  */
-export function buildInChild(root = repoRoot) {
+export async function buildInChild(root = repoRoot) {
   const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url)], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
   return r.status === 0 ? currentBuild(root) : null;
 }
@@ -165,12 +127,14 @@ function writeAtomic(path, text) {
   }
 }
 
-if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+/** Builds and says what happened; never fails (caplab still runs from its sources). */
+export function buildAndReport(root = repoRoot) {
   try {
-    const { dir, reason } = build();
+    const { dir, reason } = build(root);
     console.log(dir ? `caplab: compiled lib/ into ${dir}` : `caplab: no compiled copy: ${reason}`);
   } catch (e) {
-    // Never fail an install over it: caplab still runs from its sources.
     console.error(`caplab: could not compile lib/ (${e?.message ?? e}); caplab runs its sources.`);
   }
 }
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) buildAndReport();

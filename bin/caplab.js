@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The `caplab` command. It starts from the compiled copy of lib/ for the sources as they are now
-// (bin/build.js: dist/runtime-<hash of the sources>), built here on first use when missing, so
+// (bin/build.js: dist/runtime-<hash of the sources>; bin/current.js checks it is current), built here on first use when missing, so
 // no start pays for type stripping every source file. Without one (no TypeScript installed, a
 // worker — workers never build — or CAPLAB_FROM_SOURCES=1 for development) it runs the
 // TypeScript sources directly with Node's type stripping: both run the same code.
@@ -33,8 +33,8 @@ async function chooseLib() {
   const sources = { url: (m) => new URL(`../lib/${m}.ts`, import.meta.url).href };
   if (process.env.CAPLAB_FROM_SOURCES === '1') return sources;
   try {
-    const { currentBuild, buildInChild } = await import('./build.js');
-    const dir = currentBuild() ?? (command === 'worker' ? null : buildInChild());
+    const { currentBuild } = await import('./current.js');
+    const dir = (await currentBuild()) ?? (command === 'worker' ? null : await (await import('./build.js')).buildInChild());
     if (!dir) return sources;
     const { pathToFileURL } = await import('node:url');
     return { url: (m) => pathToFileURL(`${dir}/lib/${m}.js`).href };

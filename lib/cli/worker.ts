@@ -17,7 +17,6 @@ import { localProvenance, type Provenance } from '../provenance.ts';
 import { EXIT_OUT_OF_MEMORY, outOfMemory } from '../spec/oom.ts';
 import { formatProgressLine, formatResultLine, lineSplitter, parseWorkerCommand, resultFileName, type WorkerResultLine } from '../spec/protocol.ts';
 import type { Spec, SpecRunner, WorkerContext } from '../spec/types.ts';
-import { writeFileAtomic } from '../util/atomic.ts';
 import { parseCommand, numberOption } from './output.ts';
 
 /** Spec kind → the module that runs it (each exports `runSpec`); loaded on demand. */
@@ -72,7 +71,11 @@ export async function run(args: string[]): Promise<number> {
   });
   const line = await runWorkerSpec(spec);
   const resultDir = v['result-dir'] as string | undefined;
-  if (resultDir) await writeFileAtomic(join(resultDir, resultFileName(spec.id)), JSON.stringify(line) + '\n');
+  if (resultDir) {
+    // Loaded only here: most workers have no result folder, and every worker start counts.
+    const { writeFileAtomic } = await import('../util/atomic.ts');
+    await writeFileAtomic(join(resultDir, resultFileName(spec.id)), JSON.stringify(line) + '\n');
+  }
   // The result line is the protocol's last word: nothing of ours prints after it.
   process.stdout.write(formatResultLine(stripTag(line)) + '\n');
   return exitCodeOf(line);
