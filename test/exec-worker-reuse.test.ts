@@ -59,6 +59,7 @@ test('a worker that crashed, threw or was killed is not reused: the next spec ge
   const by = Object.fromEntries(results.map((r) => [r.id, r]));
   assert.deepEqual([by.dies.failure, by.dies.exit], ['crash', { code: 70, signal: null }]);
   assert.equal(by.throws.failure, 'crash');
+  assert.deepEqual(by.throws.exit, { code: 1, signal: null }, 'a serving worker ends after a failure, with a one-spec worker\'s exit code');
   assert.deepEqual(by.killed.exit, { code: null, signal: 'SIGKILL' });
   const pids = ['first', 'after-death', 'after-throw', 'after-kill'].map((id) => pidOf(by[id]));
   assert.equal(new Set(pids).size, 4, `each of ${pids.join(', ')} is its own process`);

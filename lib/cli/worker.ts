@@ -148,14 +148,16 @@ function checkSpec(value: unknown, where: string): Spec {
 /**
  * `--serve`: one process runs many specs, so a local executor pays a process start (and the
  * loading of tfjs) once per worker rather than once per spec. Specs run strictly one at a time;
- * each prints its result line before the next starts. A SIGTERM stops the running spec and then
- * ends the worker; a spec that died takes the process with it, and the runner starts another.
+ * each prints its result line before the next starts. A spec that did not end cleanly ends the
+ * worker after its result line, with a one-spec worker's exit code; a SIGTERM stops the running
+ * spec and then ends the worker; the runner starts another process for the next spec.
  */
 async function serve(): Promise<number> {
   const queue: Spec[] = [];
   let running: { id: string; stop: AbortController } | null = null;
   let inputEnded = false;
   let terminated = false;
+  let exitCode = 0;
   let wake: (() => void) | null = null;
   const poke = () => {
     wake?.();
@@ -203,16 +205,23 @@ async function serve(): Promise<number> {
       continue;
     }
     running = { id: spec.id, stop: new AbortController() };
-    const line = await runWorkerSpec(spec, running.stop.signal);
+    const stop = running.stop.signal;
+    const line = await runWorkerSpec(spec, stop);
     running = null;
     process.stdout.write(formatResultLine(stripTag(line)) + '\n');
-    // A spec stopped by SIGTERM got it through runWorkerSpec's own handler; the worker ends after it.
-    if (line.failure === 'cancelled' && /SIG/.test(line.reason ?? '')) terminated = true;
+    // Only a clean end leaves this process fit for another spec: done, refused as a bad config
+    // before any work, or stopped by its runner. After anything else (a throw, a caught
+    // out-of-memory, a SIGTERM) it ends with the exit code a one-spec worker would have.
+    const clean = line.status === 'ok' || line.failure === 'bad-config' || (line.status === 'stopped' && stop.aborted && !/SIG/.test(line.reason ?? ''));
+    if (!clean) {
+      exitCode = exitCodeOf(line);
+      break;
+    }
   }
   process.off('SIGTERM', onTerm);
   process.stdin.pause();
   process.stdin.destroy();
-  return 0;
+  return exitCode;
 }
 
 /**

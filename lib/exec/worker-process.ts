@@ -139,8 +139,13 @@ export class WorkerProcess {
     if (!r || !parsed || parsed.id !== r.spec.id) return;
     if (parsed.caplab === 'result') {
       r.end.line = parsed;
-      // A one-spec worker's result is final when the process closes; a serving one's, now.
-      if (this.serving) this.settle(false);
+      // A one-spec worker's result is final when the process closes. A serving one's is final
+      // now when the spec ended cleanly; otherwise the worker exits after it (with a one-spec
+      // worker's exit code, which the result then records), and SIGKILL follows if it lingers.
+      if (!this.serving) return;
+      if (this.endedCleanly(r)) return this.settle(false);
+      clearTimeout(r.killTimer);
+      r.killTimer = setTimeout(() => this.child.kill('SIGKILL'), this.o.killGraceMs);
       return;
     }
     r.hooks.onEvent?.({ kind: 'progress', id: r.spec.id, worker: this.o.name, data: parsed.data });
@@ -161,6 +166,13 @@ export class WorkerProcess {
     r.killTimer = setTimeout(() => this.child.kill('SIGKILL'), this.o.killGraceMs);
   }
 
+  /** The same rule the serving worker follows to decide it may take another spec. */
+  private endedCleanly(r: Running): boolean {
+    const { line } = r.end;
+    if (!line || r.end.memory?.overBudget || r.end.stopCause === 'cancelled') return false;
+    return line.status === 'ok' || line.failure === 'bad-config' || (line.status === 'stopped' && r.end.stopCause === 'early-stop');
+  }
+
   private settle(exited: boolean): void {
     const r = this.running;
     if (!r) return;
@@ -168,9 +180,7 @@ export class WorkerProcess {
     clearTimeout(r.killTimer);
     r.end.memory?.stop();
     r.hooks.signal?.removeEventListener('abort', r.onAbort);
-    const { line } = r.end;
-    this.lastClean =
-      !exited && !r.end.memory?.overBudget && line !== null && (line.status === 'ok' || line.failure === 'bad-config' || r.end.stopCause === 'early-stop');
+    this.lastClean = !exited && this.endedCleanly(r);
     r.resolve({
       ...r.end,
       ...(this.spawnError ? { spawnError: this.spawnError } : {}),
