@@ -9,6 +9,7 @@
 // Workers start from the compiled copy of lib/ (bin/build.js), which this builds first if needed.
 //   node bench/search.bench.ts [--tickers 20] [--days 1260] [--epochs 1] [--trials 18] [--workers N] [--noops 50]
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -35,8 +36,11 @@ try {
     const common = { data: data.path, epochs: n('epochs'), trials: n('trials'), executorOptions: { reuseWorkers } };
     const tag = reuseWorkers ? 'reused' : 'fresh';
     // Sequential first, then the pool, back to back on the same trials and data.
+    const cpu0 = cpuSeconds();
     const seq = await runSearch({ ...common, out: join(root, `seq-${tag}`), executor: 'sequential' });
+    const cpu1 = cpuSeconds();
     const pool = await runSearch({ ...common, out: join(root, `pool-${tag}`), executor: 'pool', workers: n('workers') });
+    const cpu2 = cpuSeconds();
     const speedup = seq.seconds / pool.seconds;
     console.log(
       JSON.stringify({
@@ -54,6 +58,10 @@ try {
         speedup: round(speedup),
         efficiency: round(speedup / pool.workers),
         ideal: Math.min(pool.workers, availableParallelism()),
+        // Cores each run got (this process and its workers' CPU seconds over wall seconds): on a
+        // shared machine a pool that got no second core shows here, not as a slow executor.
+        cores_used: [round((cpu2 - cpu1) / pool.seconds), round((cpu1 - cpu0) / seq.seconds)],
+        cpu_s: [round(cpu2 - cpu1), round(cpu1 - cpu0)],
         mean_trial_s: round(seq.records.reduce((s, r) => s + r.seconds, 0) / seq.records.length),
         mean_train_s: round(seq.records.reduce((s, r) => s + (r.trainSeconds ?? 0), 0) / seq.records.length),
         ok: [seq.ok, pool.ok],
@@ -87,6 +95,13 @@ try {
   }
 } finally {
   await rm(root, { recursive: true, force: true });
+}
+
+/** CPU seconds of this process and its ended children so far (Linux /proc; ticks of 1/100 s). */
+function cpuSeconds(): number {
+  const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ');
+  // utime, stime, cutime, cstime are fields 14–17 of stat; here 11–14 after the command name.
+  return [11, 12, 13, 14].reduce((s, i) => s + Number(fields[i]), 0) / 100;
 }
 
 function round(v: number): number {
