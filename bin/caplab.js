@@ -4,6 +4,16 @@
 // no start pays for type stripping every source file. Without one (no TypeScript installed, a
 // worker — workers never build — or CAPLAB_FROM_SOURCES=1 for development) it runs the
 // TypeScript sources directly with Node's type stripping: both run the same code.
+import * as nodeModule from 'node:module';
+
+// V8's compiled code for what a start loads (tfjs alone is megabytes of JavaScript) is kept on
+// disk for the next start, worker processes included; Node keys it by each module's content, so
+// an edited module is compiled afresh. Nothing depends on it: where it cannot write, starts are slower.
+try {
+  nodeModule.enableCompileCache?.();
+} catch {
+  // no cache this time
+}
 const emit = process.emitWarning;
 // Node warns that type stripping is experimental on some versions; that warning is noise for
 // users, so drop just that one.
