@@ -120,6 +120,8 @@ export class WorkerProcess {
       hooks.signal?.addEventListener('abort', onAbort, { once: true });
       if (this.exit || this.spawnError) return this.settle(true);
       if (this.serving) this.child.stdin!.write(formatWorkerCommand({ caplab: 'run', spec }) + '\n');
+      // Aborted while the peak was being reset: the listener came too late to hear it.
+      if (hooks.signal?.aborted) onAbort();
     });
   }
 
