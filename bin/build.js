@@ -20,7 +20,7 @@ import { buildDir, currentBuild, isComplete as complete, RECORD, repoRoot, sourc
 export { currentBuild, repoRoot };
 
 /** Bump when the way sources are compiled changes: old builds then stop matching. */
-const BUILD_FORMAT = 'caplab-runtime-1';
+const BUILD_FORMAT = 'caplab-runtime-2';
 /** Builds kept besides the current one (another checkout state, switched back to often). */
 const KEEP = 2;
 
@@ -81,6 +81,8 @@ export function build(root = repoRoot) {
       mkdirSync(dirname(target), { recursive: true });
       writeFileSync(target, out.outputText);
     }
+    // Node finds the module type in the nearest package.json: a small one here ends that search early.
+    writeFileSync(join(tmp, 'package.json'), '{ "type": "module", "private": true }\n');
     writeFileSync(join(tmp, 'lib', '.complete'), key + '\n');
     // A source edited while this ran would make a folder whose name lies: keep it only if the key held.
     if (contentKey(root) !== key) return { dir: null, reason: 'the sources changed during the build' };

@@ -43,8 +43,10 @@ async function chooseLib() {
   const sources = { url: (m) => new URL(`../lib/${m}.ts`, import.meta.url).href };
   if (process.env.CAPLAB_FROM_SOURCES === '1') return sources;
   try {
-    const { currentBuild } = await import('./current.js');
-    const dir = (await currentBuild()) ?? (command === 'worker' ? null : await (await import('./build.js')).buildInChild());
+    const { currentBuild, isComplete } = await import('./current.js');
+    // A local executor checked the copy once for its whole run and names it to its workers.
+    const vouched = command === 'worker' ? process.env.CAPLAB_RUNTIME_DIR : undefined;
+    const dir = vouched && isComplete(vouched) ? vouched : ((await currentBuild()) ?? (command === 'worker' ? null : await (await import('./build.js')).buildInChild()));
     if (!dir) return sources;
     const { pathToFileURL } = await import('node:url');
     return { url: (m) => pathToFileURL(`${dir}/lib/${m}.js`).href };

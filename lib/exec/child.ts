@@ -7,7 +7,7 @@
  */
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { CaplabError, EXIT_BAD_CONFIG } from '../errors.ts';
 import { localProvenance, type Provenance } from '../provenance.ts';
 import { classifyExit } from '../spec/protocol.ts';
@@ -74,13 +74,29 @@ export function caplabBin(): string {
 
 type Outcome = Pick<SpecResult, 'status'> & Partial<SpecResult>;
 
-/** The settings of the worker processes `options` asks for. */
-export function workerProcessOptions(options: ChildRunOptions): WorkerProcessOptions {
+/**
+ * The compiled copy of lib/ that matches the sources now (bin/current.js), or undefined. Checked
+ * once per run and handed to that run's workers (env CAPLAB_RUNTIME_DIR), so each worker start
+ * skips the check — a stat of every source file, a good part of a start — and every worker of a
+ * run runs the same code, even if a source changes while it runs.
+ */
+export async function currentRuntime(): Promise<string | undefined> {
+  try {
+    const current = (await import(pathToFileURL(join(dirname(caplabBin()), 'current.js')).href)) as { currentBuild(): Promise<string | null> };
+    return (await current.currentBuild()) ?? undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The settings of the worker processes `options` asks for; `runtime` from currentRuntime(). */
+export function workerProcessOptions(options: ChildRunOptions, runtime?: string): WorkerProcessOptions {
   const o = withDefaults(defaults, options);
+  const vouched = runtime && !o.workerCommand && process.env.CAPLAB_FROM_SOURCES !== '1' ? { CAPLAB_RUNTIME_DIR: runtime } : {};
   return {
     name: o.worker,
     argv: [...o.nodeArgs, ...(o.workerCommand ?? [caplabBin(), 'worker'])],
-    env: { ...process.env, ...o.env, CAPLAB_EXECUTOR: o.executor },
+    env: { ...process.env, ...o.env, CAPLAB_EXECUTOR: o.executor, ...vouched },
     killGraceMs: o.killGraceMs,
     ...(o.memory ? { memory: o.memory } : {}),
   };

@@ -4,7 +4,7 @@
  * one (or, with `reuseWorkers: false`, a new one per spec). Results come back in the order of the specs.
  */
 import { CaplabError } from '../errors.ts';
-import { runSpecOnWorker, workerProcessOptions, type ChildRunOptions } from './child.ts';
+import { currentRuntime, runSpecOnWorker, workerProcessOptions, type ChildRunOptions } from './child.ts';
 import type { Spec, SpecResult } from '../spec/types.ts';
 import type { ExecHooks } from './types.ts';
 import { WorkerProcess } from './worker-process.ts';
@@ -20,10 +20,11 @@ export async function runSpecsLocally(specs: Spec[], hooks: ExecHooks, options: 
   checkUniqueIds(specs);
   const { workers, prefix, reuseWorkers = options.workerCommand === undefined, ...child } = options;
   const results: SpecResult[] = new Array(specs.length);
+  const runtime = options.workerCommand ? undefined : await currentRuntime();
   let next = 0;
   const slot = async (n: number) => {
     const slotOptions = { ...child, worker: `${prefix}-${n}` };
-    const processOptions = workerProcessOptions(slotOptions);
+    const processOptions = workerProcessOptions(slotOptions, runtime);
     let current: WorkerProcess | null = null;
     // The slot's worker for the next spec: the last one while it may run another, else a new one.
     const worker = async (spec: Spec): Promise<WorkerProcess> => {
