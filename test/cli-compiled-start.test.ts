@@ -63,3 +63,18 @@ test('commands and workers start from the compiled copy while it matches the sou
   writeFileSync(source, original);
   assert.equal(worker().compiled, true);
 });
+
+test('a worker runs the copy its local executor named for the run (CAPLAB_RUNTIME_DIR); other commands and unfinished copies ignore it', () => {
+  const marked = builds().map((b) => join(copy, 'dist', b)).find((d) => readFileSync(join(d, 'lib', 'cli.js'), 'utf8').includes(MARK))!;
+  const source = join(copy, 'lib', 'cli.ts');
+  const original = readFileSync(source, 'utf8');
+  writeFileSync(source, original + '\n// edited while a run goes on\n');
+  try {
+    assert.equal(worker({ CAPLAB_RUNTIME_DIR: marked }).compiled, true, 'the run\'s workers keep the code the run started with');
+    assert.equal(worker().compiled, false);
+    assert.equal(worker({ CAPLAB_RUNTIME_DIR: join(copy, 'dist', 'runtime-0000') }).compiled, false, 'a folder that is no finished build is not used');
+    assert.equal(caplab(['--help'], { CAPLAB_RUNTIME_DIR: marked }).compiled, false, 'only workers take the named copy');
+  } finally {
+    writeFileSync(source, original);
+  }
+});
