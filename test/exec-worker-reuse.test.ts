@@ -91,17 +91,25 @@ test('an early-stopped spec leaves its worker to run the next spec; a stop reach
   assert.equal(pidOf(results[1]), pidOf(results[0]), 'the stopped spec\'s process ran the next one');
 });
 
-test('a memory budget still applies per spec on a reused worker: the spec over it is killed, the next runs in a new process', async () => {
+test('under a memory budget every spec gets a process of its own, and the spec over it is killed', async () => {
   const results = await createSequentialExecutor({ memory: { budgetBytes: 200 * 1024 * 1024, sampleMs: 10 } }).run([
     noop('small'),
     noop('hog', { allocateMiB: 400 }),
     noop('after'),
   ]);
   assert.equal(results[0].status, 'ok');
-  assert.deepEqual([results[1].status, results[1].failure], ['failed', 'over-budget']);
+  assert.equal(results[1].status, 'failed');
+  assert.ok(['over-budget', 'oom'].includes(results[1].failure!), `${results[1].failure}: ${results[1].reason}`);
   assert.equal(results[2].status, 'ok');
   assert.notEqual(pidOf(results[2]), pidOf(results[0]));
+  for (const r of [results[0], results[2]]) assert.deepEqual(r.exit, { code: 0, signal: null }, `${r.id} ran in a process that then exited`);
   for (const r of results) assert.ok((r.peakRssBytes ?? 0) > 0, `${r.id} has a measured peak`);
+});
+
+test('a reused worker measures each spec\'s own peak', async () => {
+  const results = await createSequentialExecutor({ memory: { sampleMs: 10 } }).run([noop('a'), noop('b', { curve: [1, 2, 3], stepMs: 30 })]);
+  assert.equal(pidOf(results[0]), pidOf(results[1]));
+  for (const r of results) assert.ok((r.peakRssBytes ?? 0) > 10 * 1024 * 1024, `${r.id}: a peak ${r.peakRssBytes} of a live Node process`);
 });
 
 test('resetting a process peak starts the high-water mark again at its resident memory', async () => {

@@ -45,7 +45,7 @@ export interface ChildRunOptions {
    * A crash, an out-of-memory or a budget kill still ends its process, and results do not depend
    * on which process ran a spec. `false`: one process per spec (full isolation between specs).
    * Default true with the default worker command, false with a `workerCommand` (which then need
-   * not understand `--serve`).
+   * not understand `--serve`). A memory budget (`memory.budgetBytes`) always means one process per spec.
    */
   reuseWorkers?: boolean;
 }

@@ -1,7 +1,8 @@
 /**
  * The queue both local executors share: `workers` slots, each taking the next spec and running it
  * in a child process — the slot's serving worker while its last spec ended cleanly, else a new
- * one (or, with `reuseWorkers: false`, a new one per spec). Results come back in the order of the specs.
+ * one (or, with `reuseWorkers: false` or a memory budget, a new one per spec). Results come back
+ * in the order of the specs.
  */
 import { CaplabError } from '../errors.ts';
 import { currentRuntime, runSpecOnWorker, workerProcessOptions, type ChildRunOptions } from './child.ts';
@@ -19,6 +20,9 @@ export interface LocalRunOptions extends Omit<ChildRunOptions, 'worker'> {
 export async function runSpecsLocally(specs: Spec[], hooks: ExecHooks, options: LocalRunOptions): Promise<SpecResult[]> {
   checkUniqueIds(specs);
   const { workers, prefix, reuseWorkers = options.workerCommand === undefined, ...child } = options;
+  // Under a memory budget each spec gets a process of its own, as each pod a container under its
+  // limit: memory one spec kept must not count against the next, nor one spec's OOM end another.
+  const serve = reuseWorkers && options.memory?.budgetBytes === undefined;
   const results: SpecResult[] = new Array(specs.length);
   const runtime = options.workerCommand ? undefined : await currentRuntime();
   let next = 0;
@@ -30,7 +34,7 @@ export async function runSpecsLocally(specs: Spec[], hooks: ExecHooks, options: 
     const worker = async (spec: Spec): Promise<WorkerProcess> => {
       if (current?.reusable) return current;
       await current?.close();
-      current = reuseWorkers ? new WorkerProcess(processOptions) : new WorkerProcess(processOptions, spec);
+      current = serve ? new WorkerProcess(processOptions) : new WorkerProcess(processOptions, spec);
       return current;
     };
     try {

@@ -2,8 +2,10 @@
  * One local worker process and the specs it runs. Started with the spec on its command line it
  * runs that one spec and exits (one process per spec); started with `--serve` it takes specs on
  * stdin one after another, so a runner can hand it the next spec when the last one ended cleanly.
- * Either way each spec is supervised on its own: its progress, its stop, its memory watch (the
- * peak is reset at its start, so a budget applies to this spec's run), its end.
+ * Either way each spec is supervised on its own: its progress, its stop, its memory watch (on a
+ * serving worker the peak is reset at each spec's start, so it is that spec's), its end. A memory
+ * budget is only ever given to a one-spec worker (lib/exec/local.ts): the budget, and the cgroup
+ * that may hold it, belong to one process for one spec, as a pod's limit belongs to one container.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { formatWorkerCommand, lineSplitter, parseWorkerLine, type WorkerResultLine } from '../spec/protocol.ts';
@@ -109,8 +111,8 @@ export class WorkerProcess {
     if (this.running) throw new Error(`worker ${this.pid} is already running spec ${this.running.spec.id}`);
     if (this.serving && this.o.memory && this.child.pid !== undefined && this.exit === null) {
       // The kernel's high-water mark covers the process's whole life: start it again at this
-      // spec's resident memory, so the peak and the budget are this spec's (and what it kept
-      // from earlier specs). Where that is not allowed, the process runs no second spec.
+      // spec's resident memory, so the peak is this spec's (with what it kept from earlier
+      // specs). Where that is not allowed, the process runs no second spec.
       this.peakResettable = await resetPeakMemory(this.child.pid);
     }
     return new Promise<SpecEnd>((resolve) => {
@@ -180,15 +182,17 @@ export class WorkerProcess {
     if (!r) return;
     this.running = null;
     clearTimeout(r.killTimer);
-    r.end.memory?.stop();
     r.hooks.signal?.removeEventListener('abort', r.onAbort);
     this.lastClean = !exited && this.endedCleanly(r);
-    r.resolve({
-      ...r.end,
-      ...(this.spawnError ? { spawnError: this.spawnError } : {}),
-      exited,
-      code: exited ? (this.exit?.code ?? null) : null,
-      signal: exited ? (this.exit?.signal ?? null) : null,
-    });
+    // Stopping a watch that holds a cgroup reads the kernel's OOM count and removes the cgroup.
+    void (r.end.memory ? r.end.memory.stop() : Promise.resolve()).then(() =>
+      r.resolve({
+        ...r.end,
+        ...(this.spawnError ? { spawnError: this.spawnError } : {}),
+        exited,
+        code: exited ? (this.exit?.code ?? null) : null,
+        signal: exited ? (this.exit?.signal ?? null) : null,
+      }),
+    );
   }
 }
