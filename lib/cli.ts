@@ -5,7 +5,8 @@
  * executor runs a spec through, holds the registry of spec kinds and loads only the workload a
  * spec names, so each worker process stays small (test/lib-imports.test.ts checks both).
  */
-import { reportError } from './cli/errors.ts';
+// The error reporter is loaded only on an error: it imports the public API (every workload and
+// the Kubernetes client), which `caplab --help` and every worker process would otherwise load.
 
 type Command = { summary: string; load: () => Promise<{ run: (args: string[]) => Promise<number> }> };
 
@@ -39,6 +40,7 @@ export async function main(argv: string[]): Promise<number> {
     const mod = await command.load();
     return await mod.run(rest);
   } catch (e) {
+    const { reportError } = await import('./cli/errors.ts');
     return reportError(name, e);
   }
 }

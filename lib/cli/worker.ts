@@ -1,5 +1,6 @@
 /**
- * `caplab worker`: runs ONE spec and prints its result as the last stdout line. Every executor
+ * `caplab worker`: runs ONE spec and prints its result as the last stdout line (or, with
+ * `--serve`, the specs a local executor writes to its stdin, one after another). Every executor
  * runs this same entry point — a local child process, or a pod of an Indexed Job — so a local and
  * a cloud run differ only in where it ran.
  *
@@ -14,9 +15,8 @@ import { join } from 'node:path';
 import { CaplabError, EXIT_BAD_CONFIG, isCaplabError } from '../errors.ts';
 import { localProvenance, type Provenance } from '../provenance.ts';
 import { EXIT_OUT_OF_MEMORY, outOfMemory } from '../spec/oom.ts';
-import { formatProgressLine, formatResultLine, resultFileName, type WorkerResultLine } from '../spec/protocol.ts';
+import { formatProgressLine, formatResultLine, lineSplitter, parseWorkerCommand, resultFileName, type WorkerResultLine } from '../spec/protocol.ts';
 import type { Spec, SpecRunner, WorkerContext } from '../spec/types.ts';
-import { writeFileAtomic } from '../util/atomic.ts';
 import { parseCommand, numberOption } from './output.ts';
 
 /** Spec kind → the module that runs it (each exports `runSpec`); loaded on demand. */
@@ -28,6 +28,7 @@ const SPEC_KINDS: Record<string, () => Promise<{ runSpec: SpecRunner<never> }>> 
 };
 
 const HELP = `usage: caplab worker (--spec-json JSON | --spec-file F | --specs-file F [--index N]) [--result-dir DIR]
+       caplab worker --serve
 
 Runs one spec and prints {"caplab":"result",...} as the last line of stdout. Executors run this;
 people rarely do.
@@ -37,6 +38,9 @@ people rarely do.
   --specs-file F     a file holding a JSON array of specs; runs the one at --index
   --index N          which spec of the array (default: env JOB_COMPLETION_INDEX, as in an Indexed Job)
   --result-dir DIR   also write the result to DIR/<id>.json (atomically), e.g. on a shared volume
+  --serve            run the specs written to stdin one after another, as
+                     {"caplab":"run","spec":SPEC} lines ({"caplab":"stop","id":ID} stops the
+                     running one); each ends with its result line; ends when stdin closes
 
 Without a spec option, reads a JSON array of specs from env CAPLAB_SPECS (same --index rule).
 Env: CAPLAB_SCRATCH scratch folder (default the OS temp folder), CAPLAB_EXECUTOR recorded in provenance.
@@ -52,11 +56,13 @@ export async function run(args: string[]): Promise<number> {
       'specs-file': { type: 'string' },
       index: { type: 'string' },
       'result-dir': { type: 'string' },
+      serve: { type: 'boolean' },
     },
     HELP,
   );
   if (!parsed) return 0;
   const v = parsed.values;
+  if (v.serve) return serve();
   const spec = await loadSpec({
     specJson: v['spec-json'] as string | undefined,
     specFile: v['spec-file'] as string | undefined,
@@ -65,7 +71,11 @@ export async function run(args: string[]): Promise<number> {
   });
   const line = await runWorkerSpec(spec);
   const resultDir = v['result-dir'] as string | undefined;
-  if (resultDir) await writeFileAtomic(join(resultDir, resultFileName(spec.id)), JSON.stringify(line) + '\n');
+  if (resultDir) {
+    // Loaded only here: most workers have no result folder, and every worker start counts.
+    const { writeFileAtomic } = await import('../util/atomic.ts');
+    await writeFileAtomic(join(resultDir, resultFileName(spec.id)), JSON.stringify(line) + '\n');
+  }
   // The result line is the protocol's last word: nothing of ours prints after it.
   process.stdout.write(formatResultLine(stripTag(line)) + '\n');
   return exitCodeOf(line);
@@ -136,10 +146,90 @@ function checkSpec(value: unknown, where: string): Spec {
 }
 
 /**
- * Runs a spec in this process with a WorkerContext wired to stdout and signals, and returns its
- * result line. Never throws for a failing spec.
+ * `--serve`: one process runs many specs, so a local executor pays a process start (and the
+ * loading of tfjs) once per worker rather than once per spec. Specs run strictly one at a time;
+ * each prints its result line before the next starts. A spec that did not end cleanly ends the
+ * worker after its result line, with a one-spec worker's exit code; a SIGTERM stops the running
+ * spec and then ends the worker; the runner starts another process for the next spec.
  */
-export async function runWorkerSpec(spec: Spec): Promise<WorkerResultLine> {
+async function serve(): Promise<number> {
+  const queue: Spec[] = [];
+  let running: { id: string; stop: AbortController } | null = null;
+  let inputEnded = false;
+  let terminated = false;
+  let exitCode = 0;
+  let wake: (() => void) | null = null;
+  const poke = () => {
+    wake?.();
+    wake = null;
+  };
+  const lines = lineSplitter((line) => {
+    if (!line.trim()) return;
+    const command = parseWorkerCommand(line);
+    if (!command) {
+      process.stderr.write(`caplab worker --serve: ignored a stdin line that is not a worker command: ${line.slice(0, 200)}\n`);
+      return;
+    }
+    if (command.caplab === 'stop') {
+      if (running?.id === command.id) running.stop.abort();
+      return;
+    }
+    queue.push(command.spec);
+    poke();
+  });
+  process.stdin.setEncoding('utf8');
+  process.stdin.on('data', (chunk: string) => lines.push(chunk));
+  process.stdin.on('end', () => {
+    lines.end();
+    inputEnded = true;
+    poke();
+  });
+  const onTerm = () => {
+    terminated = true;
+    poke();
+  };
+  process.once('SIGTERM', onTerm);
+  while (!terminated) {
+    const next = queue.shift();
+    if (!next) {
+      if (inputEnded) break;
+      await new Promise<void>((resolve) => (wake = resolve));
+      continue;
+    }
+    let spec: Spec;
+    try {
+      spec = checkSpec(next, 'a spec on stdin');
+    } catch (e) {
+      const id = typeof (next as Partial<Spec>)?.id === 'string' ? (next as Spec).id : '?';
+      process.stdout.write(formatResultLine({ id, status: 'failed', failure: 'bad-config', reason: (e as Error).message }) + '\n');
+      continue;
+    }
+    running = { id: spec.id, stop: new AbortController() };
+    const stop = running.stop.signal;
+    const line = await runWorkerSpec(spec, stop);
+    running = null;
+    process.stdout.write(formatResultLine(stripTag(line)) + '\n');
+    // Only a clean end leaves this process fit for another spec: done, refused as a bad config
+    // before any work, or stopped by its runner. After anything else (a throw, a caught
+    // out-of-memory, a SIGTERM) it ends with the exit code a one-spec worker would have.
+    const clean = line.status === 'ok' || line.failure === 'bad-config' || (line.status === 'stopped' && stop.aborted && !/SIG/.test(line.reason ?? ''));
+    if (!clean) {
+      exitCode = exitCodeOf(line);
+      break;
+    }
+  }
+  process.off('SIGTERM', onTerm);
+  process.stdin.pause();
+  process.stdin.destroy();
+  return exitCode;
+}
+
+/**
+ * Runs a spec in this process with a WorkerContext wired to stdout and signals, and returns its
+ * result line. Never throws for a failing spec. `stop` (a serving worker's stop command) ends it
+ * as a signal would.
+ */
+export async function runWorkerSpec(spec: Spec, stop?: AbortSignal): Promise<WorkerResultLine> {
   const startedAt = new Date();
   const controller = new AbortController();
   let stoppedBy = '';
@@ -147,6 +237,12 @@ export async function runWorkerSpec(spec: Spec): Promise<WorkerResultLine> {
     stoppedBy = sig;
     controller.abort(new CaplabError('cancelled', `stopped by ${sig}`));
   };
+  const onStop = () => {
+    stoppedBy = 'its runner';
+    controller.abort(new CaplabError('cancelled', 'stopped by its runner'));
+  };
+  if (stop?.aborted) onStop();
+  stop?.addEventListener('abort', onStop, { once: true });
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
   const ctx: WorkerContext = {
@@ -173,6 +269,7 @@ export async function runWorkerSpec(spec: Spec): Promise<WorkerResultLine> {
   } finally {
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
+    stop?.removeEventListener('abort', onStop);
   }
   const finishedAt = new Date();
   return {

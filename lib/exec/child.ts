@@ -1,20 +1,22 @@
 /**
- * Runs one spec in a child process (`node bin/caplab.js worker --spec-json …`), the way both
- * local executors do: memory and crashes stay in the child, and the parent reads the worker
- * protocol from its stdout. Never rejects: every way a child can end becomes a SpecResult.
+ * Runs a spec in a child process (`node bin/caplab.js worker …`), the way both local executors
+ * do: memory and crashes stay in the child, and the parent reads the worker protocol from its
+ * stdout. The child runs that one spec (`--spec-json`), or is a serving worker that a local
+ * executor hands spec after spec (lib/exec/worker-process.ts). Never rejects: every way a child
+ * can end becomes a SpecResult.
  */
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { CaplabError, EXIT_BAD_CONFIG } from '../errors.ts';
 import { localProvenance, type Provenance } from '../provenance.ts';
-import { classifyExit, lineSplitter, parseWorkerLine, type WorkerResultLine } from '../spec/protocol.ts';
+import { classifyExit } from '../spec/protocol.ts';
 import type { Spec, SpecResult } from '../spec/types.ts';
 import { withDefaults } from '../util/defaults.ts';
 import { formatBytes } from '../util/format.ts';
-import { watchMemory, type MemoryWatch, type MemoryWatchOptions } from './memory-watch.ts';
+import type { MemoryWatchOptions } from './memory-watch.ts';
 import type { ExecHooks } from './types.ts';
+import { WorkerProcess, type SpecEnd, type WorkerProcessOptions } from './worker-process.ts';
 
 export interface ChildRunOptions {
   /** Recorded in provenance and passed to the worker as CAPLAB_EXECUTOR. */
@@ -37,18 +39,25 @@ export interface ChildRunOptions {
    * `[<repo>/bin/caplab.js, 'worker']`. Tests put small scripts here that misbehave on purpose.
    */
   workerCommand?: string[];
+  /**
+   * Local executors: run the next spec in the same worker process when the last one ended cleanly
+   * (ok, a bad config, an early stop), saving a process start and the workload's imports per spec.
+   * A crash, an out-of-memory or a budget kill still ends its process, and results do not depend
+   * on which process ran a spec. `false`: one process per spec (full isolation between specs).
+   * Default true with the default worker command, false with a `workerCommand` (which then need
+   * not understand `--serve`). A memory budget (`memory.budgetBytes`) always means one process per spec.
+   */
+  reuseWorkers?: boolean;
 }
 
 const defaults = { nodeArgs: [] as string[], env: {} as Record<string, string>, killGraceMs: 5000 };
 
-/** Bytes of the child's stderr kept for the failure reason. */
-const STDERR_TAIL = 16 * 1024;
-
 let binPath: string | undefined;
 
 /**
- * The `bin/caplab.js` that runs the TypeScript sources: found by walking up from this module, so
- * it works from lib/exec (sources) and from dist/lib/exec (the notebooks' compiled copy).
+ * The `bin/caplab.js` that starts a worker (from the compiled copy of the sources when there is a
+ * current one, else from the sources): found by walking up from this module, so it works from
+ * lib/exec (sources), dist/lib/exec (the notebooks' build) and dist/runtime-<key>/lib/exec.
  */
 export function caplabBin(): string {
   if (binPath) return binPath;
@@ -65,97 +74,73 @@ export function caplabBin(): string {
 
 type Outcome = Pick<SpecResult, 'status'> & Partial<SpecResult>;
 
-/** What the parent saw of a child by the time it closed. */
-interface ChildEnd {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  line: WorkerResultLine | null;
-  stderr: string;
-  stopCause?: 'early-stop' | 'cancelled';
-  spawnError?: Error;
-  memory?: MemoryWatch;
+/**
+ * The compiled copy of lib/ that matches the sources now (bin/current.js), or undefined. Checked
+ * once per run and handed to that run's workers (env CAPLAB_RUNTIME_DIR), so each worker start
+ * skips the check — a stat of every source file, a good part of a start — and every worker of a
+ * run runs the same code, even if a source changes while it runs.
+ */
+export async function currentRuntime(): Promise<string | undefined> {
+  try {
+    const current = (await import(pathToFileURL(join(dirname(caplabBin()), 'current.js')).href)) as { currentBuild(): Promise<string | null> };
+    return (await current.currentBuild()) ?? undefined;
+  } catch {
+    return undefined;
+  }
 }
 
-export function runSpecInChild(spec: Spec, options: ChildRunOptions, hooks: ExecHooks = {}): Promise<SpecResult> {
+/** The settings of the worker processes `options` asks for; `runtime` from currentRuntime(). */
+export function workerProcessOptions(options: ChildRunOptions, runtime?: string): WorkerProcessOptions {
   const o = withDefaults(defaults, options);
+  const vouched = runtime && !o.workerCommand && process.env.CAPLAB_FROM_SOURCES !== '1' ? { CAPLAB_RUNTIME_DIR: runtime } : {};
+  return {
+    name: o.worker,
+    argv: [...o.nodeArgs, ...(o.workerCommand ?? [caplabBin(), 'worker'])],
+    env: { ...process.env, ...o.env, CAPLAB_EXECUTOR: o.executor, ...vouched },
+    killGraceMs: o.killGraceMs,
+    ...(o.memory ? { memory: o.memory } : {}),
+  };
+}
+
+/** Runs one spec in a child process of its own. */
+export function runSpecInChild(spec: Spec, options: ChildRunOptions, hooks: ExecHooks = {}): Promise<SpecResult> {
+  return runSpecOnWorker(() => new WorkerProcess(workerProcessOptions(options), spec), spec, options, hooks);
+}
+
+/**
+ * Runs `spec` on the worker process `worker()` gives (called only if the spec starts: after an
+ * abort the spec comes back 'stopped' without one), and reports 'started' and 'finished'.
+ */
+export async function runSpecOnWorker(worker: () => WorkerProcess, spec: Spec, options: ChildRunOptions, hooks: ExecHooks = {}): Promise<SpecResult> {
   const started = new Date();
   const finish = (fields: Outcome, provenance?: Provenance): SpecResult => {
     const finished = new Date();
     const result: SpecResult = {
       id: spec.id,
       ...fields,
-      worker: o.worker,
+      worker: options.worker,
       startedAt: started.toISOString(),
       finishedAt: finished.toISOString(),
       seconds: (finished.getTime() - started.getTime()) / 1000,
-      provenance: { ...(provenance ?? localProvenance(o.executor)), executor: o.executor },
+      provenance: { ...(provenance ?? localProvenance(options.executor)), executor: options.executor },
     };
     hooks.onEvent?.({ kind: 'finished', result });
     return result;
   };
   if (hooks.signal?.aborted) {
-    return Promise.resolve(finish({ status: 'stopped', failure: 'cancelled', reason: 'not started: the run was cancelled' }));
+    return finish({ status: 'stopped', failure: 'cancelled', reason: 'not started: the run was cancelled' });
   }
-  hooks.onEvent?.({ kind: 'started', id: spec.id, worker: o.worker, at: started.toISOString() });
-  return superviseChild(spec, o, hooks).then((end) => finish(outcomeOf(end), end.line?.provenance));
-}
-
-/** Spawns the worker, relays its progress, stops it when asked, and resolves when it has closed. */
-function superviseChild(spec: Spec, o: ChildRunOptions & typeof defaults, hooks: ExecHooks): Promise<ChildEnd> {
-  return new Promise((resolve) => {
-    const command = o.workerCommand ?? [caplabBin(), 'worker'];
-    const child = spawn(process.execPath, [...o.nodeArgs, ...command, '--spec-json', JSON.stringify(spec)], {
-      env: { ...process.env, ...o.env, CAPLAB_EXECUTOR: o.executor },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const memory = o.memory ? watchMemory(child, o.memory) : undefined;
-    const end: Omit<ChildEnd, 'code' | 'signal'> = { line: null, stderr: '', memory };
-    let killTimer: NodeJS.Timeout | undefined;
-    let exited = false;
-
-    const stop = (cause: 'early-stop' | 'cancelled') => {
-      if (end.stopCause || exited) return;
-      end.stopCause = cause;
-      child.kill('SIGTERM');
-      killTimer = setTimeout(() => child.kill('SIGKILL'), o.killGraceMs);
-    };
-    const onAbort = () => stop('cancelled');
-    hooks.signal?.addEventListener('abort', onAbort, { once: true });
-
-    const lines = lineSplitter((line) => {
-      const parsed = parseWorkerLine(line);
-      if (!parsed || parsed.id !== spec.id) return;
-      if (parsed.caplab === 'result') {
-        end.line = parsed;
-        return;
-      }
-      hooks.onEvent?.({ kind: 'progress', id: spec.id, worker: o.worker, data: parsed.data });
-      if (hooks.onSpecProgress?.(spec.id, parsed.data) === 'stop') stop('early-stop');
-    });
-    child.stdout.setEncoding('utf8');
-    child.stdout.on('data', (chunk: string) => lines.push(chunk));
-    child.stderr.setEncoding('utf8');
-    child.stderr.on('data', (chunk: string) => {
-      end.stderr = (end.stderr + chunk).slice(-STDERR_TAIL);
-    });
-    child.on('error', (e) => {
-      end.spawnError = e;
-    });
-    child.on('close', (code, signal) => {
-      exited = true;
-      lines.end();
-      clearTimeout(killTimer);
-      hooks.signal?.removeEventListener('abort', onAbort);
-      void (memory ? memory.stop() : Promise.resolve()).then(() => resolve({ ...end, code, signal }));
-    });
-  });
+  hooks.onEvent?.({ kind: 'started', id: spec.id, worker: options.worker, at: started.toISOString() });
+  const end = await worker().run(spec, hooks);
+  return finish(outcomeOf(end), end.line?.provenance);
 }
 
 /** The spec's outcome: a stop or a budget kill first, then the worker's own result line, then its exit. */
-function outcomeOf(end: ChildEnd): Outcome {
+function outcomeOf(end: SpecEnd): Outcome {
   const { line } = end;
   const measured = {
-    exit: { code: end.code, signal: end.signal },
+    // A serving worker that ended this spec cleanly lives on: it has no exit to record.
+    ...(end.exited ? { exit: { code: end.code, signal: end.signal } } : {}),
     ...(end.memory ? { peakRssBytes: end.memory.peakBytes } : {}),
     ...(end.memory?.enforcement ? { memoryEnforcement: end.memory.enforcement } : {}),
   };

@@ -69,7 +69,12 @@ export function cgroupFor(pid: number, limitBytes: number): { cgroup: MemoryCgro
   }
 }
 
-export function watchMemory(child: ChildProcess, options: MemoryWatchOptions): MemoryWatch {
+/**
+ * Watches `child` from now on. `spawned`: the child is already running its program (a reused
+ * worker), so sample at once; otherwise the first sample waits for the 'spawn' event, as before
+ * it the process is still a copy of this one.
+ */
+export function watchMemory(child: ChildProcess, options: MemoryWatchOptions, spawned = false): MemoryWatch {
   const o = withDefaults(defaults, options);
   let peak = 0;
   let overBudget = false;
@@ -101,7 +106,8 @@ export function watchMemory(child: ChildProcess, options: MemoryWatchOptions): M
     }
   };
   const timer = setInterval(() => void sample(), o.sampleMs);
-  child.once('spawn', () => void sample());
+  if (spawned) void sample();
+  else child.once('spawn', () => void sample());
   return {
     get peakBytes() {
       return peak;

@@ -2,7 +2,6 @@
  * Spec kind 'noop': does (almost) nothing, on purpose. It measures an executor's own overhead per
  * spec and plays the misbehaving trial in failure tests (throw, crash, run out of memory).
  */
-import { spawn } from 'node:child_process';
 import { CaplabError } from '../errors.ts';
 import type { Spec, WorkerContext } from '../spec/types.ts';
 
@@ -58,7 +57,10 @@ export async function runSpec(spec: Spec, ctx: WorkerContext): Promise<NoopResul
   return { pid: process.pid, sleptMs: Date.now() - start, allocatedMiB: held.length, epochs, ...(child ? { child } : {}) };
 }
 
-function allocateInChild(mib: number): Promise<NonNullable<NoopResult['child']>> {
+async function allocateInChild(mib: number): Promise<NonNullable<NoopResult['child']>> {
+  // Loaded only here: node:child_process costs a noticeable part of a bare worker start, which
+  // the noop spec exists to measure.
+  const { spawn } = await import('node:child_process');
   const code = `const held = []; for (let i = 0; i < ${Math.floor(mib)}; i++) held.push(Buffer.alloc(1 << 20).fill(1));`;
   return new Promise((resolve) => {
     spawn(process.execPath, ['-e', code], { stdio: 'ignore' })

@@ -1,5 +1,5 @@
 /** Memory of a running process as the kernel counts it, from /proc/<pid>/status. */
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 
 export interface ProcMemory {
   /** Resident set size now (VmRSS). */
@@ -23,5 +23,19 @@ export async function readProcMemory(pid: number, procRoot = '/proc'): Promise<P
     return parseProcStatus(await readFile(`${procRoot}/${pid}/status`, 'utf8'));
   } catch {
     return null;
+  }
+}
+
+/**
+ * Starts a process's peak (VmHWM) again at its resident memory now, by writing 5 to
+ * /proc/<pid>/clear_refs (Linux ≥ 4.0), so a reused worker's peak is that of its current spec.
+ * False where that is not allowed or not Linux.
+ */
+export async function resetPeakMemory(pid: number, procRoot = '/proc'): Promise<boolean> {
+  try {
+    await writeFile(`${procRoot}/${pid}/clear_refs`, '5');
+    return true;
+  } catch {
+    return false;
   }
 }

@@ -6,7 +6,7 @@
  */
 import type { Provenance } from '../provenance.ts';
 import { outOfMemory, type OomKind } from './oom.ts';
-import type { FailureCode, SpecStatus } from './types.ts';
+import type { FailureCode, Spec, SpecStatus } from './types.ts';
 
 export const PROTOCOL_TAG = 'caplab';
 
@@ -32,6 +32,32 @@ export interface WorkerResultLine {
 }
 
 export type WorkerLine = WorkerProgressLine | WorkerResultLine;
+
+/**
+ * What a runner writes to the stdin of a worker started with `--serve` (one process, many specs
+ * one after another): `{"caplab":"run","spec":…}` starts a spec once the previous one has printed
+ * its result line; `{"caplab":"stop","id":…}` ends the running spec as a stop does (it still
+ * prints its result line, and the worker waits for the next spec). Closing stdin ends the worker.
+ */
+export type WorkerCommand = { caplab: 'run'; spec: Spec } | { caplab: 'stop'; id: string };
+
+export function formatWorkerCommand(command: WorkerCommand): string {
+  return JSON.stringify(command);
+}
+
+/** Parses one stdin line of a serving worker; null for anything else. */
+export function parseWorkerCommand(line: string): WorkerCommand | null {
+  let v: Record<string, unknown>;
+  try {
+    v = JSON.parse(line) as Record<string, unknown>;
+  } catch {
+    return null;
+  }
+  if (!v || typeof v !== 'object') return null;
+  if (v.caplab === 'run' && v.spec && typeof v.spec === 'object') return { caplab: 'run', spec: v.spec as Spec };
+  if (v.caplab === 'stop' && typeof v.id === 'string') return { caplab: 'stop', id: v.id };
+  return null;
+}
 
 export function formatProgressLine(id: string, data: unknown): string {
   return JSON.stringify({ caplab: 'progress', id, data } satisfies WorkerProgressLine);
