@@ -42,10 +42,13 @@ import { loadRankShare } from './rank-data.ts';
 import { rankSource, type RankSource } from './rank-source.ts';
 import { rankEvaluator } from './rank-evaluate.ts';
 import { localSgdStep } from './local-sgd.ts';
+import type { StepPhases } from './step-phases.ts';
 import { generateRankShare, type SyntheticRankData } from './rank-synthetic.ts';
 import { rankCheckpointing } from './rank-checkpoint.ts';
 import { contentHash } from '../util/canonical.ts';
 import { datasetChecksum } from '../search/store.ts';
+
+export type { StepPhases } from './step-phases.ts';
 
 export interface DataParallelOptions {
   /** This rank, 0 … worldSize − 1. Rank 0 is the rendezvous point and reports the metrics. */
@@ -137,16 +140,6 @@ export interface RankReport {
  * prefetched inside it: on a rank whose peers are as fast as it, only transfer and summing; on
  * a rank that waits for a slower (or descheduled) peer, mostly that wait.
  */
-export interface StepPhases {
-  /** Copying and standardizing batches: before a step, or prefetched during the exchange. */
-  batch: number;
-  /** Forward and backward pass (this rank's gradient). */
-  gradient: number;
-  exchange: number;
-  /** The optimizer update from the averaged gradient. */
-  update: number;
-}
-
 export interface DataParallelResult {
   rank: RankReport;
   /** Rank 0 only: losses, throughput and metrics in trainModel's shape (rows = the whole train split). */

@@ -12,7 +12,7 @@ import type { GradientStep } from '../train/loop.ts';
 import type { Mlp } from '../train/mlp.ts';
 import type { Group } from './group.ts';
 import type { RankSource } from './rank-source.ts';
-import type { StepPhases } from './data-parallel.ts';
+import type { StepPhases } from './step-phases.ts';
 
 export function localSgdStep(mlp: Mlp, group: Group, source: RankSource, phases: StepPhases, every: number): GradientStep {
   const size = mlp.size;
