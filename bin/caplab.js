@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The `caplab` command. It starts from the compiled copy of lib/ for the sources as they are now
-// (bin/build.js: dist/runtime-<hash of the sources>; bin/current.js checks it is current), built here on first use when missing, so
-// no start pays for type stripping every source file. Without one (no TypeScript installed, a
+// (bin/build.js: dist/runtime-<hash of the sources>; bin/current.js checks it is current), built
+// here on first use when missing, so no start pays for type stripping every source file. Without one (no TypeScript installed, a
 // worker — workers never build — or CAPLAB_FROM_SOURCES=1 for development) it runs the
 // TypeScript sources directly with Node's type stripping: both run the same code.
 import * as nodeModule from 'node:module';
