@@ -76,3 +76,23 @@ test('classifies a worker that died without a result line', () => {
   assert.equal(crash.failure, 'crash');
   assert.match(crash.reason!, /code 70: Error: boom/);
 });
+
+test('a worker stopped by SIGTERM from outside (a pod deleted or preempted) prints its stopped result and exits 143, so a Job replaces the pod', async () => {
+  const { spawn } = await import('node:child_process');
+  // A curve keeps the spec running long enough to be signalled after its first progress line.
+  const child = spawn(process.execPath, [BIN, 'worker', '--spec-json', JSON.stringify({ id: 't', kind: 'noop', payload: { curve: [5, 4, 3, 2, 1], stepMs: 2000 } })], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.setEncoding('utf8');
+  const progressed = new Promise<void>((resolve) => child.stdout.on('data', (c: string) => {
+    out += c;
+    if (out.includes('"progress"')) resolve();
+  }));
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  await progressed;
+  child.kill('SIGTERM');
+  const code = await exited;
+  const last = parseWorkerLine(out.trim().split('\n').at(-1)!);
+  assert.equal(last?.caplab, 'result');
+  assert.equal(last?.caplab === 'result' && last.status, 'stopped');
+  assert.equal(code, 143, 'exit 128 + SIGTERM, as a process that signal killed');
+});

@@ -10,7 +10,7 @@
  * worker, and into the memory the probe measures).
  */
 import { readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CaplabError, EXIT_BAD_CONFIG, isCaplabError } from '../errors.ts';
 import { localProvenance, type Provenance } from '../provenance.ts';
@@ -83,6 +83,11 @@ export async function run(args: string[]): Promise<number> {
 
 /** 0 for ok or stopped; a bad config and an out-of-memory get their own codes, so a runner can tell them from a crash. */
 function exitCodeOf(line: WorkerResultLine): number {
+  // Stopped by a signal from outside (a pod deleted, preempted or drained; Ctrl-C): exit as a
+  // process that signal killed would, so a Job counts the pod failed and replaces it rather than
+  // counting its index complete. A stop its runner asked for (--serve) is a clean end.
+  const signal = line.status === 'stopped' ? /^stopped by (SIG[A-Z]+)/.exec(line.reason ?? '')?.[1] : undefined;
+  if (signal) return 128 + (constants.signals[signal as keyof typeof constants.signals] ?? 15);
   if (line.status !== 'failed') return 0;
   return line.failure === 'bad-config' ? EXIT_BAD_CONFIG : line.failure === 'oom' ? EXIT_OUT_OF_MEMORY : 1;
 }
