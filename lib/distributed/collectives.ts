@@ -5,6 +5,7 @@
  * order), which is what keeps replicas identical.
  */
 import type { Manifest } from '../data/manifest.ts';
+import { chunkMoments } from '../data/stats.ts';
 import type { StopVote, Verdict } from '../train/loop.ts';
 import { standardization, type Standardization } from '../train/scaling.ts';
 import type { SplitArrays } from '../train/types.ts';
@@ -39,25 +40,10 @@ export interface Moments {
 
 /** Moments of `rows` rows of row-major `x` (width columns) with `y` as column `width`, in two float64 passes. */
 export function localMoments(split: SplitArrays, width: number): Moments {
-  const { x, y, rows: n } = split;
-  const mean = new Float64Array(width + 1);
-  const m2 = new Float64Array(width + 1);
-  for (let r = 0; r < n; r++) {
-    const o = r * width;
-    for (let j = 0; j < width; j++) mean[j] += x[o + j];
-    mean[width] += y[r];
-  }
-  if (n > 0) for (let j = 0; j <= width; j++) mean[j] /= n;
-  for (let r = 0; r < n; r++) {
-    const o = r * width;
-    for (let j = 0; j < width; j++) {
-      const d = x[o + j] - mean[j];
-      m2[j] += d * d;
-    }
-    const d = y[r] - mean[width];
-    m2[width] += d * d;
-  }
-  return { n, mean, m2 };
+  // The dataset writer's own per-chunk moments: the same float64 passes, so ranks and the
+  // manifest's statistics are computed alike.
+  const { rows, mean, m2 } = chunkMoments(split.x, split.y, width, 0, split.rows);
+  return { n: rows, mean, m2 };
 }
 
 /** Merges moments in the order given (Chan et al.): the same inputs in the same order give the same bits. */
