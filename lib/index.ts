@@ -39,7 +39,7 @@ export { mlpLayout, initialParams } from './train/mlp.ts';
 // The memory probe.
 export { runProbe, type ProbeOptions, type ProbeReport } from './memory/probe.ts';
 export { fitMemory, predictMemory } from './memory/fit.ts';
-export { describeFit, enforcementText, formatProbeReport, probeProgressReporter, probePlanTable, probeRunTable } from './memory/summary.ts';
+export { describeFit, enforcementText, failedProbeRun, formatProbeReport, probeProgressReporter, probePlanTable, probeRunTable } from './memory/summary.ts';
 export { probeScalePlan, type ProbeScalePlan } from './memory/machine-scales.ts';
 
 // Hyperparameter search.

@@ -82,11 +82,16 @@ export async function run(args: string[]): Promise<number> {
 }
 
 /** 0 for ok or stopped; a bad config and an out-of-memory get their own codes, so a runner can tell them from a crash. */
+/** The signal that stopped a spec from outside (runWorkerSpec's "stopped by SIGTERM"), if one did. */
+function stopSignal(line: WorkerResultLine): string | undefined {
+  return line.status === 'stopped' ? /^stopped by (SIG[A-Z]+)/.exec(line.reason ?? '')?.[1] : undefined;
+}
+
 function exitCodeOf(line: WorkerResultLine): number {
   // Stopped by a signal from outside (a pod deleted, preempted or drained; Ctrl-C): exit as a
   // process that signal killed would, so a Job counts the pod failed and replaces it rather than
   // counting its index complete. A stop its runner asked for (--serve) is a clean end.
-  const signal = line.status === 'stopped' ? /^stopped by (SIG[A-Z]+)/.exec(line.reason ?? '')?.[1] : undefined;
+  const signal = stopSignal(line);
   if (signal) return 128 + (constants.signals[signal as keyof typeof constants.signals] ?? 15);
   if (line.status !== 'failed') return 0;
   return line.failure === 'bad-config' ? EXIT_BAD_CONFIG : line.failure === 'oom' ? EXIT_OUT_OF_MEMORY : 1;
@@ -217,7 +222,7 @@ async function serve(): Promise<number> {
     // Only a clean end leaves this process fit for another spec: done, refused as a bad config
     // before any work, or stopped by its runner. After anything else (a throw, a caught
     // out-of-memory, a SIGTERM) it ends with the exit code a one-spec worker would have.
-    const clean = line.status === 'ok' || line.failure === 'bad-config' || (line.status === 'stopped' && stop.aborted && !/SIG/.test(line.reason ?? ''));
+    const clean = line.status === 'ok' || line.failure === 'bad-config' || (line.status === 'stopped' && stop.aborted && !stopSignal(line));
     if (!clean) {
       exitCode = exitCodeOf(line);
       break;

@@ -8,6 +8,14 @@ export function probeOutcomeLabel(run: Pick<ProbeRun, 'outcome' | 'oom'>): strin
   return run.outcome === 'oom' ? `oom (${run.oom})` : run.outcome;
 }
 
+/**
+ * The first scale that did not run within the budget (out of memory, over the budget, or failed):
+ * the scale the story is about — streamed in notebook 02, trained data-parallel in 06, compared in 07.
+ */
+export function failedProbeRun(report: Pick<ProbeReport, 'runs'>): ProbeRun | undefined {
+  return report.runs.find((r) => r.outcome === 'oom' || r.outcome === 'over-budget' || r.outcome === 'failed');
+}
+
 /** One row per probed scale: rows, peak, time, outcome. */
 export function probeRunTable(report: ProbeReport): Array<Record<string, string | number>> {
   return report.runs.map((r) => ({

@@ -5,6 +5,7 @@
  * stored result says "not run"; nothing stands in for it.
  */
 import type { ProbeReport, ProbeRun } from '../memory/probe.ts';
+import { failedProbeRun } from '../memory/summary.ts';
 import { checkScaleInputs } from './compare-check.ts';
 import { placeOf, type RunPlace } from './compare-place.ts';
 import type { Projection } from './compare-parallel.ts';
@@ -71,7 +72,7 @@ export function compareScale(probes: Array<{ path: string; report: ProbeReport }
   const report = probe?.report;
   const ok = (report?.runs ?? []).filter((r) => r.outcome === 'ok');
   const best = ok.length ? ok.reduce((a, b) => (b.scale > a.scale ? b : a)) : null;
-  const fail: ProbeRun | undefined = (report?.runs ?? []).find((r) => r.outcome === 'oom' || r.outcome === 'over-budget' || r.outcome === 'failed');
+  const fail: ProbeRun | undefined = report ? failedProbeRun(report) : undefined;
   const ways: ScaleWay[] = [];
   for (const way of ['in-memory', 'streamed', 'data-parallel'] as const) {
     // Of several results of one way, the largest scale is the one the story is about.
